@@ -1,0 +1,38 @@
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+#include <absl/status/status.h>
+#include <absl/status/statusor.h>
+
+/// Request validation as pure functions. Every error is INVALID_ARGUMENT whose message starts with
+/// the offending field's path ("email: must be a valid email address") and never echoes a secret.
+namespace usersvc::callbacks {
+
+/// INVALID_ARGUMENT "<field>: <description>".
+absl::Status FieldError(std::string_view field, std::string_view description);
+
+/// Code points in `text` (protobuf has already checked it is UTF-8).
+size_t Utf8Length(std::string_view text);
+
+/// A required, lowercase canonical UUID ("123e4567-e89b-12d3-a456-426614174000").
+absl::Status CheckUuid(std::string_view field, std::string_view value);
+
+/// Trims and lower-cases an email, then checks its shape and length (at most 254 characters).
+absl::StatusOr<std::string> NormalizeEmail(std::string_view field, std::string_view raw);
+
+/// 3 to 30 of [A-Za-z0-9_.-].
+absl::Status CheckUsername(std::string_view field, std::string_view value);
+
+/// 8 to 128 characters.
+absl::Status CheckPassword(std::string_view field, std::string_view value);
+
+/// At most `max_chars` characters; empty is fine.
+absl::Status CheckLength(std::string_view field, std::string_view value, size_t max_chars);
+
+/// Empty, or E.164: '+', a non-zero digit, then 1 to 14 more digits.
+absl::Status CheckPhone(std::string_view field, std::string_view value);
+
+}  // namespace usersvc::callbacks

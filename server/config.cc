@@ -1,0 +1,116 @@
+#include "server/config.h"
+
+#include <cstdlib>
+#include <thread>
+
+#include <absl/flags/flag.h>
+#include <absl/flags/parse.h>
+#include <absl/flags/usage.h>
+#include <absl/strings/numbers.h>
+#include <absl/strings/str_cat.h>
+
+#include "storage/pg_connection.h"
+
+ABSL_FLAG(std::string, listen, "127.0.0.1:50051", "gRPC listen address (env USER_SVC_LISTEN)");
+ABSL_FLAG(std::string, database_url, "",
+          "PostgreSQL URL or key=value conninfo (env DATABASE_URL); required");
+ABSL_FLAG(int, cq_threads, 0,
+          "completion-queue threads; 0 = one per core (env USER_SVC_CQ_THREADS)");
+ABSL_FLAG(int, db_connections, 0,
+          "PostgreSQL connections; 0 = two per core (env USER_SVC_DB_CONNECTIONS)");
+ABSL_FLAG(int, max_pending_queries, 4096,
+          "queries queued for the database before calls are shed with RESOURCE_EXHAUSTED "
+          "(env USER_SVC_MAX_PENDING_QUERIES)");
+ABSL_FLAG(int, drain_seconds, 10,
+          "on SIGTERM/SIGINT, how long calls in flight may take to finish "
+          "(env USER_SVC_DRAIN_SECONDS)");
+ABSL_FLAG(std::string, log_level, "info", "debug, info, warning or error (env USER_SVC_LOG_LEVEL)");
+
+namespace usersvc::server {
+namespace {
+
+// Environment values become the flags' defaults, so the command line still wins.
+absl::Status ApplyEnvironment() {
+  auto env = [](const char* name) -> const char* {
+    const char* value = std::getenv(name);
+    return value != nullptr && *value != '\0' ? value : nullptr;
+  };
+  auto set_int = [&](absl::Flag<int>& flag, const char* name) -> absl::Status {
+    if (const char* value = env(name)) {
+      int parsed = 0;
+      if (!absl::SimpleAtoi(value, &parsed)) {
+        return absl::InvalidArgumentError(absl::StrCat(name, ": not an integer"));
+      }
+      absl::SetFlag(&flag, parsed);
+    }
+    return absl::OkStatus();
+  };
+  if (const char* value = env("USER_SVC_LISTEN")) absl::SetFlag(&FLAGS_listen, value);
+  if (const char* value = env("DATABASE_URL")) absl::SetFlag(&FLAGS_database_url, value);
+  if (const char* value = env("USER_SVC_LOG_LEVEL")) absl::SetFlag(&FLAGS_log_level, value);
+  for (auto status : {set_int(FLAGS_cq_threads, "USER_SVC_CQ_THREADS"),
+                      set_int(FLAGS_db_connections, "USER_SVC_DB_CONNECTIONS"),
+                      set_int(FLAGS_max_pending_queries, "USER_SVC_MAX_PENDING_QUERIES"),
+                      set_int(FLAGS_drain_seconds, "USER_SVC_DRAIN_SECONDS")}) {
+    if (!status.ok()) return status;
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<Config> LoadConfig(int argc, char** argv) {
+  absl::SetProgramUsageMessage(
+      "usersvc: the gRPC User Service.\n"
+      "  usersvc [flags]          serve (applies pending migrations first)\n"
+      "  usersvc migrate [flags]  apply pending migrations and exit");
+  if (auto status = ApplyEnvironment(); !status.ok()) return status;
+  std::vector<char*> positional = absl::ParseCommandLine(argc, argv);
+
+  Config config;
+  config.listen = absl::GetFlag(FLAGS_listen);
+  config.database_url = absl::GetFlag(FLAGS_database_url);
+  const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  config.cq_threads = absl::GetFlag(FLAGS_cq_threads);
+  if (config.cq_threads == 0) config.cq_threads = cores;
+  config.db_connections = absl::GetFlag(FLAGS_db_connections);
+  if (config.db_connections == 0) config.db_connections = 2 * cores;
+  config.max_pending_queries = absl::GetFlag(FLAGS_max_pending_queries);
+  config.drain_seconds = absl::GetFlag(FLAGS_drain_seconds);
+  for (size_t i = 1; i < positional.size(); ++i) config.arguments.emplace_back(positional[i]);
+
+  if (config.database_url.empty()) {
+    return absl::InvalidArgumentError("--database_url (or DATABASE_URL) is required");
+  }
+  if (config.cq_threads < 1 || config.cq_threads > 256) {
+    return absl::InvalidArgumentError("--cq_threads: must be 1 to 256");
+  }
+  if (config.db_connections < 1 || config.db_connections > 1000) {
+    return absl::InvalidArgumentError("--db_connections: must be 1 to 1000");
+  }
+  if (config.max_pending_queries < 1) {
+    return absl::InvalidArgumentError("--max_pending_queries: must be positive");
+  }
+  if (config.drain_seconds < 0) {
+    return absl::InvalidArgumentError("--drain_seconds: must not be negative");
+  }
+  if (!ParseLogLevel(absl::GetFlag(FLAGS_log_level), &config.log_level)) {
+    return absl::InvalidArgumentError("--log_level: must be debug, info, warning or error");
+  }
+  if (config.arguments.size() > 1 || (config.arguments.size() == 1 && config.arguments[0] != "migrate")) {
+    return absl::InvalidArgumentError("the only subcommand is 'migrate'");
+  }
+  return config;
+}
+
+void LogConfig(const Config& config) {
+  Log(LogLevel::kInfo, "configuration",
+      {{"listen", config.listen},
+       {"database", storage::DescribeConninfo(config.database_url)},
+       {"cq_threads", config.cq_threads},
+       {"db_connections", config.db_connections},
+       {"max_pending_queries", config.max_pending_queries},
+       {"drain_seconds", config.drain_seconds}});
+}
+
+}  // namespace usersvc::server

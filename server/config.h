@@ -1,0 +1,32 @@
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include <absl/status/statusor.h>
+
+#include "storage/log.h"
+
+namespace usersvc::server {
+
+/// Everything the service is told at start: flags, each with an environment fallback.
+struct Config {
+  std::string listen;
+  std::string database_url;
+  int cq_threads;
+  int db_connections;
+  int max_pending_queries;
+  int drain_seconds;
+  LogLevel log_level;
+  /// Positional arguments left after the flags ("migrate").
+  std::vector<std::string> arguments;
+};
+
+/// Parses argv; a flag on the command line beats its environment variable, which beats the
+/// default. Invalid values are an error that names the flag.
+absl::StatusOr<Config> LoadConfig(int argc, char** argv);
+
+/// One log line with the configuration, the database password left out.
+void LogConfig(const Config& config);
+
+}  // namespace usersvc::server

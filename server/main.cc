@@ -1,0 +1,128 @@
+// usersvc: the gRPC User Service. Starts the completion-queue server at once (NOT_SERVING until
+// the database answers), applies migrations, opens the pool, and drains on SIGTERM/SIGINT.
+#include <signal.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <thread>
+
+#include <absl/time/clock.h>
+#include <fmt/format.h>
+
+#include "callbacks/cpu_pool.h"
+#include "callbacks/health.h"
+#include "callbacks/health_monitor.h"
+#include "callbacks/passwords.h"
+#include "server/config.h"
+#include "server/server.h"
+#include "storage/log.h"
+#include "storage/migrations.h"
+#include "storage/pool.h"
+#include "storage/queries.h"
+
+namespace {
+
+using namespace usersvc;  // NOLINT: main wires every layer together
+
+constexpr char kVersion[] = "0.1.0";
+constexpr size_t kMaxQueuedHashes = 1024;
+
+/// Blocks SIGTERM and SIGINT in every thread (call before any is started), so that only
+/// WaitForSignal sees them.
+sigset_t BlockShutdownSignals() {
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+  return signals;
+}
+
+/// True if a shutdown signal arrived within `timeout`.
+bool WaitForSignal(const sigset_t& signals, absl::Duration timeout) {
+  const timespec wait = absl::ToTimespec(timeout);
+  return sigtimedwait(&signals, nullptr, &wait) > 0;
+}
+
+int Serve(const server::Config& config, const sigset_t& signals) {
+  storage::PoolOptions pool_options;
+  pool_options.conninfo = config.database_url;
+  pool_options.connections = config.db_connections;
+  pool_options.max_pending = static_cast<size_t>(config.max_pending_queries);
+  pool_options.statements = storage::queries::All();
+  storage::Pool pool(std::move(pool_options));
+  callbacks::CpuPool cpu(config.cq_threads, kMaxQueuedHashes);
+
+  server::Server* grpc_server = nullptr;
+  callbacks::HealthMonitor health([&grpc_server](bool serving) {
+    Log(LogLevel::kInfo, serving ? "serving" : "not serving");
+    if (grpc_server != nullptr) grpc_server->SetServing(serving);
+  });
+  callbacks::Services services{pool, cpu, health, kVersion, absl::Now()};
+
+  server::ServerOptions server_options;
+  server_options.listen = config.listen;
+  server_options.cq_threads = config.cq_threads;
+  server::Server server(server_options, services);
+  grpc_server = &server;
+  if (auto status = server.Start(); !status.ok()) {
+    Log(LogLevel::kError, "cannot start", {{"error", status.message()}});
+    return 1;
+  }
+  Log(LogLevel::kInfo, "listening", {{"address", config.listen}, {"port", server.port()}});
+
+  // Until migrations have run the pool stays closed and every call answers UNAVAILABLE; a
+  // database that is down at start is waited for, not fatal.
+  bool stop = false;
+  for (bool logged = false; !stop; stop = WaitForSignal(signals, absl::Seconds(1))) {
+    absl::Status migrated = storage::Migrate(config.database_url);
+    if (migrated.ok()) break;
+    if (!logged) Log(LogLevel::kWarning, "migrations not applied yet", {{"error", migrated.message()}});
+    logged = true;
+  }
+  if (!stop) {
+    pool.Start();
+    callbacks::ProbeDatabase(services);  // answered once the first connection is up
+    stop = WaitForSignal(signals, absl::InfiniteDuration());
+  }
+
+  Log(LogLevel::kInfo, "shutting down", {{"drain_seconds", config.drain_seconds}});
+  // A second signal during the drain ends the process at once.
+  std::thread second_signal([&signals] {
+    int received = 0;
+    sigwait(&signals, &received);
+    Log(LogLevel::kWarning, "second signal: exiting without draining");
+    _exit(1);
+  });
+  second_signal.detach();
+  health.SetDraining();
+  server.Shutdown(absl::Now() + absl::Seconds(config.drain_seconds));
+  pool.Stop();
+  cpu.Stop();
+  Log(LogLevel::kInfo, "stopped");
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const sigset_t signals = BlockShutdownSignals();
+  absl::StatusOr<server::Config> config = server::LoadConfig(argc, argv);
+  if (!config.ok()) {
+    fmt::print(stderr, "usersvc: {}\n", std::string(config.status().message()));
+    return 2;
+  }
+  SetLogLevel(config->log_level);
+  server::LogConfig(*config);
+  if (!callbacks::InitCrypto()) {
+    Log(LogLevel::kError, "libsodium cannot be initialised");
+    return 1;
+  }
+  if (!config->arguments.empty()) {  // "migrate"
+    absl::Status status = storage::Migrate(config->database_url);
+    if (!status.ok()) Log(LogLevel::kError, "migration failed", {{"error", status.message()}});
+    return status.ok() ? 0 : 1;
+  }
+  return Serve(*config, signals);
+}

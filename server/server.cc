@@ -1,0 +1,104 @@
+#include "server/server.h"
+
+#include <grpcpp/ext/proto_server_reflection_plugin.h>
+#include <grpcpp/health_check_service_interface.h>
+
+#include "callbacks/health.h"
+#include "callbacks/users.h"
+#include "storage/log.h"
+
+namespace usersvc::server {
+
+using AsyncService = user::v1::UserService::AsyncService;
+
+namespace {
+
+/// A request message over 4 MiB is rejected with RESOURCE_EXHAUSTED (the contract).
+constexpr int kMaxRequestBytes = 4 * 1024 * 1024;
+
+}  // namespace
+
+Server::Server(ServerOptions options, callbacks::Services& services)
+    : options_(std::move(options)), services_(services), env_{&service_, &services_, &tracker_} {}
+
+Server::~Server() = default;
+
+void Server::RegisterCalls(grpc::ServerCompletionQueue* cq) {
+  // One line per RPC: the generated Request method and the handler in callbacks/.
+  for (int i = 0; i < options_.calls_per_method; ++i) {
+    UnaryCall<&AsyncService::RequestCreateUser, &callbacks::CreateUser>::Arm(env_, cq);
+    UnaryCall<&AsyncService::RequestGetUser, &callbacks::GetUser>::Arm(env_, cq);
+    UnaryCall<&AsyncService::RequestGetUserByEmail, &callbacks::GetUserByEmail>::Arm(env_, cq);
+    UnaryCall<&AsyncService::RequestHealthCheck, &callbacks::HealthCheck>::Arm(env_, cq);
+  }
+}
+
+absl::Status Server::Start() {
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort(options_.listen, grpc::InsecureServerCredentials(), &port_);
+  builder.RegisterService(&service_);
+  builder.SetMaxReceiveMessageSize(kMaxRequestBytes);
+  for (int i = 0; i < options_.cq_threads; ++i) cqs_.push_back(builder.AddCompletionQueue());
+  server_ = builder.BuildAndStart();
+  if (server_ == nullptr || port_ == 0) {
+    return absl::UnavailableError("cannot listen on " + options_.listen);
+  }
+  SetServing(services_.health.serving());
+  for (auto& cq : cqs_) RegisterCalls(cq.get());
+  for (auto& cq : cqs_) threads_.emplace_back([this, raw = cq.get()] { PollLoop(raw); });
+
+  callbacks::ProbeDatabase(services_);
+  absl::MutexLock lock(&probe_mutex_);
+  probing_ = true;
+  probe_alarm_.Set(cqs_.front().get(), absl::ToChronoTime(absl::Now() + options_.probe_interval),
+                   &probe_tag_);
+  return absl::OkStatus();
+}
+
+void Server::SetServing(bool serving) {
+  if (server_ == nullptr) return;
+  grpc::HealthCheckServiceInterface* health = server_->GetHealthCheckService();
+  health->SetServingStatus(serving);  // "" and every service already registered
+  health->SetServingStatus(std::string(user::v1::UserService::service_full_name()), serving);
+}
+
+void Server::PollLoop(grpc::ServerCompletionQueue* cq) {
+  void* tag = nullptr;
+  bool ok = false;
+  while (cq->Next(&tag, &ok)) TagFromCompletionQueue(tag)->Proceed(ok);
+}
+
+void Server::OnProbeAlarm(bool ok) {
+  if (!ok) return;  // cancelled at shutdown
+  callbacks::ProbeDatabase(services_);
+  absl::MutexLock lock(&probe_mutex_);
+  if (!probing_) return;  // nothing is re-armed after shutdown began
+  probe_alarm_.Set(cqs_.front().get(), absl::ToChronoTime(absl::Now() + options_.probe_interval),
+                   &probe_tag_);
+}
+
+void Server::Shutdown(absl::Time drain_deadline) {
+  if (server_ == nullptr) return;
+  tracker_.StopAccepting();
+  Log(LogLevel::kInfo, "draining", {{"calls_in_flight", tracker_.in_flight()}});
+  // Refuses new calls at once; calls in flight may finish until the deadline, then are cancelled.
+  server_->Shutdown(absl::ToChronoTime(drain_deadline));
+  // Cancelled calls may still wait for a database answer; their Finish must land on a live queue.
+  if (!tracker_.WaitForIdle(drain_deadline + absl::Seconds(5))) {
+    Log(LogLevel::kError, "calls still in flight after the drain deadline",
+        {{"calls_in_flight", tracker_.in_flight()}});
+  }
+  {
+    absl::MutexLock lock(&probe_mutex_);
+    probing_ = false;
+    probe_alarm_.Cancel();
+  }
+  for (auto& cq : cqs_) cq->Shutdown();
+  for (auto& thread : threads_) thread.join();  // each drains its queue until Next() is false
+  threads_.clear();
+  Log(LogLevel::kInfo, "server stopped");
+}
+
+}  // namespace usersvc::server

@@ -1,0 +1,145 @@
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <string>
+
+#include <absl/time/clock.h>
+#include <absl/time/time.h>
+#include <grpcpp/grpcpp.h>
+
+#include "callbacks/exchange.h"
+#include "callbacks/services.h"
+#include "server/call_tracker.h"
+#include "server/status_conversion.h"
+#include "server/tag.h"
+#include "storage/log.h"
+#include "user/v1/user.grpc.pb.h"
+
+namespace usersvc::server {
+
+/// What every call object of one server shares.
+struct CallEnvironment {
+  user::v1::UserService::AsyncService* service;
+  callbacks::Services* services;
+  CallTracker* tracker;
+};
+
+/// Request and response types of a handler `void(Services&, Exchange<Request, Response>)`.
+template <auto kHandler>
+struct HandlerTraits;
+template <typename Req, typename Resp,
+          void (*kHandler)(callbacks::Services&, callbacks::Exchange<Req, Resp>)>
+struct HandlerTraits<kHandler> {
+  using Request = Req;
+  using Response = Resp;
+};
+
+/// One in-flight unary RPC, generic over the generated `Request<Method>` member and the handler
+/// from callbacks/. It asks for the next call of its kind before it handles its own, and deletes
+/// itself once both of its completions (Finish and AsyncNotifyWhenDone) have come back, never
+/// while a database continuation still holds it: the handler's `finish` is what posts Finish.
+template <auto kRequestMethod, auto kHandler>
+class UnaryCall {
+  using Request = typename HandlerTraits<kHandler>::Request;
+  using Response = typename HandlerTraits<kHandler>::Response;
+
+ public:
+  /// Posts one call object that waits for the next request of this method on `cq`.
+  static void Arm(CallEnvironment& env, grpc::ServerCompletionQueue* cq) { new UnaryCall(env, cq); }
+
+ private:
+  enum class State { kAwaitRequest, kAwaitHandler, kAwaitFinish };
+
+  UnaryCall(CallEnvironment& env, grpc::ServerCompletionQueue* cq)
+      : env_(env), cq_(cq), responder_(&context_) {
+    state_ = State::kAwaitRequest;  // before posting: another thread may complete it at once
+    context_.AsyncNotifyWhenDone(&done_tag_);
+    (env_.service->*kRequestMethod)(&context_, &request_, &responder_, cq_, cq_, &request_tag_);
+  }
+
+  void OnRequest(bool ok) {
+    if (!ok) {  // shutting down: no call arrived, so AsyncNotifyWhenDone will never report
+      delete this;
+      return;
+    }
+    if (env_.tracker->accepting()) Arm(env_, cq_);  // re-arm first: always one call waiting
+    env_.tracker->Begin();
+    started_ = absl::Now();
+    state_ = State::kAwaitHandler;
+    kHandler(*env_.services, callbacks::Exchange<Request, Response>{
+                                 &request_, &response_, Deadline(),
+                                 [this](absl::Status status) { Finish(std::move(status)); }});
+  }
+
+  // Runs on whichever thread the handler finished on (CQ, database or CPU pool thread).
+  void Finish(absl::Status status) {
+    LogCall(status);
+    state_ = State::kAwaitFinish;
+    if (status.ok()) {
+      responder_.Finish(response_, grpc::Status::OK, &finish_tag_);
+    } else {
+      responder_.FinishWithError(ToGrpcStatus(status), &finish_tag_);
+    }
+  }
+
+  void OnFinished(bool) { Release(); }
+  void OnDone(bool) { Release(); }
+
+  // Finish and AsyncNotifyWhenDone both report back once; the second one frees the call.
+  void Release() {
+    if (outstanding_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+      env_.tracker->End();
+      delete this;
+    }
+  }
+
+  absl::Time Deadline() const {
+    const auto deadline = context_.deadline();
+    // No deadline is reported as a time_point near its maximum.
+    if (deadline >= std::chrono::system_clock::now() + std::chrono::hours(24 * 365)) {
+      return absl::InfiniteFuture();
+    }
+    return absl::FromChrono(deadline);
+  }
+
+  void LogCall(const absl::Status& status) const {
+    const bool server_fault = status.code() == absl::StatusCode::kInternal ||
+                              status.code() == absl::StatusCode::kUnknown;
+    const LogLevel level = server_fault ? LogLevel::kWarning : LogLevel::kDebug;
+    if (!LogEnabled(level)) return;
+    Log(level, "call", {{"method", MethodName()},
+                        {"code", absl::StatusCodeToString(status.code())},
+                        {"duration_ms", absl::ToDoubleMilliseconds(absl::Now() - started_)},
+                        {"peer", context_.peer()},
+                        {"x-request-id", RequestId()}});
+  }
+
+  std::string RequestId() const {
+    const auto& metadata = context_.client_metadata();
+    auto it = metadata.find("x-request-id");
+    return it == metadata.end() ? std::string() : std::string(it->second.data(), it->second.size());
+  }
+
+  // "GetUserRequest" → "GetUser": every request message of the contract is named so.
+  static std::string_view MethodName() {
+    std::string_view name = Request::descriptor()->name();
+    if (name.ends_with("Request")) name.remove_suffix(7);
+    return name;
+  }
+
+  CallEnvironment& env_;
+  grpc::ServerCompletionQueue* cq_;
+  grpc::ServerContext context_;
+  Request request_;
+  Response response_;
+  grpc::ServerAsyncResponseWriter<Response> responder_;
+  std::atomic<State> state_;
+  std::atomic<int> outstanding_{2};
+  absl::Time started_;
+  MemberTag<UnaryCall, &UnaryCall::OnRequest> request_tag_{this};
+  MemberTag<UnaryCall, &UnaryCall::OnFinished> finish_tag_{this};
+  MemberTag<UnaryCall, &UnaryCall::OnDone> done_tag_{this};
+};
+
+}  // namespace usersvc::server

@@ -1,0 +1,416 @@
+#include "storage/pool.h"
+
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <optional>
+#include <utility>
+
+#include <absl/random/random.h>
+#include <absl/time/clock.h>
+
+#include "storage/log.h"
+#include "storage/sqlstate.h"
+
+namespace usersvc::storage {
+namespace {
+
+// Results of one statement come as: its result, a null marking the end of that statement, and the
+// PGRES_PIPELINE_SYNC of the sync point sent right after it.
+enum class Phase { kAwaitResult, kAwaitEnd, kAwaitSync };
+
+Result ToResult(PgResultPtr raw) {
+  switch (PQresultStatus(raw.get())) {
+    case PGRES_TUPLES_OK:
+    case PGRES_COMMAND_OK:
+      return Result::Rows(std::move(raw));
+    case PGRES_FATAL_ERROR:
+      return Result::FromPgError(*raw);
+    default:
+      return Result::Failure(absl::InternalError("internal database error"));
+  }
+}
+
+void Complete(QueryCallback& done, Result result) {
+  if (done) std::move(done)(std::move(result));
+}
+
+}  // namespace
+
+/// One connection and the queries pipelined on it, in the order they were sent.
+struct Pool::Slot {
+  enum class State { kWaitingToRetry, kConnecting, kReady };
+  struct InFlight {
+    const Statement* statement;
+    QueryCallback done;  // empty for the PREPAREs sent when the connection opens
+    Phase phase = Phase::kAwaitResult;
+    std::optional<Result> result;
+  };
+
+  int index = 0;
+  PgConnection conn;
+  State state = State::kWaitingToRetry;
+  std::deque<InFlight> in_flight;
+  int watched_fd = -1;
+  uint32_t watched_events = 0;
+  int failures = 0;
+  absl::Time retry_at = absl::InfinitePast();
+  absl::Time connect_deadline = absl::InfiniteFuture();
+};
+
+Pool::Pool(PoolOptions options) : options_(std::move(options)) {
+  epoll_fd_ = epoll_create1(EPOLL_CLOEXEC);
+  wake_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  epoll_event event{};
+  event.events = EPOLLIN;
+  event.data.ptr = nullptr;  // the one non-connection descriptor
+  epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, wake_fd_, &event);
+  for (int i = 0; i < options_.connections; ++i) {
+    slots_.push_back(std::make_unique<Slot>());
+    slots_.back()->index = i;
+  }
+}
+
+Pool::~Pool() {
+  Stop();
+  close(wake_fd_);
+  close(epoll_fd_);
+}
+
+void Pool::Start() {
+  {
+    std::lock_guard lock(mutex_);
+    started_ = true;
+  }
+  thread_ = std::thread([this] { Run(); });
+}
+
+void Pool::Stop() {
+  {
+    std::lock_guard lock(mutex_);
+    if (stopping_) return;
+    stopping_ = true;
+  }
+  Wake();
+  if (thread_.joinable()) thread_.join();
+}
+
+size_t Pool::queued() const {
+  std::lock_guard lock(mutex_);
+  return queue_.size();
+}
+
+void Pool::Execute(const Statement& statement, Params params, absl::Time deadline,
+                   QueryCallback done) {
+  absl::Status refusal;
+  bool was_empty = false;
+  {
+    std::lock_guard lock(mutex_);
+    if (!started_ || stopping_ || database_down_) {
+      refusal = ConnectionLost();
+    } else if (queue_.size() >= options_.max_pending) {
+      refusal = absl::ResourceExhaustedError("server overloaded: too many pending queries");
+    } else {
+      was_empty = queue_.empty();
+      queue_.push_back({&statement, std::move(params), deadline, std::move(done)});
+    }
+  }
+  if (!refusal.ok()) {
+    std::move(done)(Result::Failure(std::move(refusal)));
+    return;
+  }
+  // The pool thread drains the whole queue whenever it wakes, so only the first query into an
+  // empty queue needs to wake it.
+  if (was_empty) Wake();
+}
+
+void Pool::Wake() {
+  const uint64_t one = 1;
+  (void)!write(wake_fd_, &one, sizeof one);
+}
+
+void Pool::Run() {
+  for (auto& slot : slots_) BeginConnect(*slot);
+  epoll_event events[64];
+  absl::Time next_sweep = absl::InfinitePast();
+  while (true) {
+    const int n = epoll_wait(epoll_fd_, events, 64, WaitTimeoutMs(absl::Now()));
+    for (int i = 0; i < n; ++i) {
+      if (events[i].data.ptr == nullptr) {
+        uint64_t count;
+        (void)!read(wake_fd_, &count, sizeof count);
+      } else {
+        HandleEvents(*static_cast<Slot*>(events[i].data.ptr), events[i].events);
+      }
+    }
+    {
+      std::lock_guard lock(mutex_);
+      if (stopping_) break;
+    }
+    const absl::Time now = absl::Now();
+    RetryDueConnections(now);
+    if (now >= next_sweep) {
+      ExpireQueued(now);
+      next_sweep = now + absl::Milliseconds(20);
+    }
+    Dispatch();
+  }
+
+  std::deque<Pending> abandoned;
+  {
+    std::lock_guard lock(mutex_);
+    abandoned.swap(queue_);
+  }
+  for (auto& pending : abandoned) Complete(pending.done, Result::Failure(ConnectionLost()));
+  for (auto& slot : slots_) {
+    for (auto& query : slot->in_flight) Complete(query.done, Result::Failure(ConnectionLost()));
+    slot->in_flight.clear();
+    slot->conn.Close();
+  }
+  ready_count_.store(0, std::memory_order_relaxed);
+}
+
+int Pool::WaitTimeoutMs(absl::Time now) const {
+  // Wake at least every 20 ms to drop expired queries and advance connection timers.
+  absl::Duration wait = absl::Milliseconds(20);
+  for (const auto& slot : slots_) {
+    if (slot->state == Slot::State::kWaitingToRetry) wait = std::min(wait, slot->retry_at - now);
+  }
+  return static_cast<int>(std::max<int64_t>(0, absl::ToInt64Milliseconds(wait)));
+}
+
+void Pool::BeginConnect(Slot& slot) {
+  slot.state = Slot::State::kConnecting;
+  slot.connect_deadline = absl::Now() + options_.connect_timeout;
+  if (slot.conn.Start(options_.conninfo, options_.application_name.c_str()) ==
+      PgConnection::Progress::kFailed) {
+    FailConnection(slot, "connection could not be started");
+    return;
+  }
+  Watch(slot, /*want_write=*/true);
+}
+
+void Pool::AdvanceConnect(Slot& slot) {
+  switch (slot.conn.PollConnect()) {
+    case PgConnection::Progress::kWantRead:
+      Watch(slot, false);
+      return;
+    case PgConnection::Progress::kWantWrite:
+      Watch(slot, true);
+      return;
+    case PgConnection::Progress::kReady:
+      OnConnected(slot);
+      return;
+    case PgConnection::Progress::kFailed:
+      FailConnection(slot, "connect failed");
+      return;
+  }
+}
+
+void Pool::OnConnected(Slot& slot) {
+  // The PREPAREs go first into the pipeline; queries can follow them at once.
+  for (const Statement& statement : options_.statements) {
+    if (!slot.conn.SendPrepare(statement)) {
+      FailConnection(slot, "prepare could not be sent");
+      return;
+    }
+    slot.in_flight.push_back({&statement, nullptr, Phase::kAwaitResult, std::nullopt});
+  }
+  slot.state = Slot::State::kReady;
+  slot.failures = 0;
+  ready_count_.fetch_add(1, std::memory_order_relaxed);
+  {
+    std::lock_guard lock(mutex_);
+    database_down_ = false;
+  }
+  Log(LogLevel::kInfo, "database connection ready", {{"connection", slot.index}});
+  FlushAndWatch(slot);
+}
+
+void Pool::HandleEvents(Slot& slot, uint32_t events) {
+  if (slot.state == Slot::State::kConnecting) {
+    AdvanceConnect(slot);
+    return;
+  }
+  if (slot.state != Slot::State::kReady) return;
+  if (events & EPOLLOUT) FlushAndWatch(slot);
+  if (slot.state == Slot::State::kReady && (events & (EPOLLIN | EPOLLERR | EPOLLHUP))) {
+    if (!slot.conn.ConsumeInput()) {
+      FailConnection(slot, "connection lost");
+      return;
+    }
+    ReadResults(slot);
+  }
+}
+
+void Pool::ReadResults(Slot& slot) {
+  while (slot.state == Slot::State::kReady && !slot.in_flight.empty() && !slot.conn.IsBusy()) {
+    PgResultPtr raw = slot.conn.NextResult();
+    Slot::InFlight& head = slot.in_flight.front();
+    switch (head.phase) {
+      case Phase::kAwaitResult:
+        if (raw == nullptr) return FailConnection(slot, "pipeline out of step: missing result");
+        head.result = ToResult(std::move(raw));
+        head.phase = Phase::kAwaitEnd;
+        break;
+      case Phase::kAwaitEnd:
+        // A statement has one result; anything before its terminating null is dropped.
+        if (raw == nullptr) head.phase = Phase::kAwaitSync;
+        break;
+      case Phase::kAwaitSync: {
+        if (raw == nullptr || PQresultStatus(raw.get()) != PGRES_PIPELINE_SYNC) {
+          return FailConnection(slot, "pipeline out of step: missing sync");
+        }
+        Slot::InFlight finished = std::move(head);
+        slot.in_flight.pop_front();
+        if (!finished.done && !finished.result->ok()) {
+          Log(LogLevel::kError, "prepare failed",
+              {{"statement", finished.statement->name}, {"sqlstate", finished.result->sqlstate()}});
+        }
+        Complete(finished.done, std::move(*finished.result));
+        break;
+      }
+    }
+  }
+}
+
+void Pool::Dispatch() {
+  size_t capacity = 0;
+  for (const auto& slot : slots_) {
+    if (slot->state == Slot::State::kReady) {
+      capacity += options_.max_in_flight_per_connection -
+                  std::min(slot->in_flight.size(), options_.max_in_flight_per_connection);
+    }
+  }
+  if (capacity == 0) return;
+  std::vector<Pending> batch;
+  {
+    std::lock_guard lock(mutex_);
+    while (!queue_.empty() && batch.size() < capacity) {
+      batch.push_back(std::move(queue_.front()));
+      queue_.pop_front();
+    }
+  }
+  if (batch.empty()) return;
+
+  const absl::Time now = absl::Now();
+  std::vector<Slot*> touched;
+  for (Pending& pending : batch) {
+    if (pending.deadline <= now) {
+      Complete(pending.done, Result::Failure(absl::DeadlineExceededError("deadline exceeded")));
+      continue;
+    }
+    Slot* target = nullptr;
+    for (auto& slot : slots_) {
+      if (slot->state == Slot::State::kReady &&
+          (target == nullptr || slot->in_flight.size() < target->in_flight.size())) {
+        target = slot.get();
+      }
+    }
+    if (target == nullptr) {  // every connection failed while this batch was being sent
+      Complete(pending.done, Result::Failure(ConnectionLost()));
+      continue;
+    }
+    if (!target->conn.SendQuery(*pending.statement, pending.params)) {
+      Complete(pending.done, Result::Failure(ConnectionLost()));
+      FailConnection(*target, "query could not be sent");
+      continue;
+    }
+    target->in_flight.push_back(
+        {pending.statement, std::move(pending.done), Phase::kAwaitResult, std::nullopt});
+    if (std::find(touched.begin(), touched.end(), target) == touched.end()) {
+      touched.push_back(target);
+    }
+  }
+  for (Slot* slot : touched) {
+    if (slot->state == Slot::State::kReady) FlushAndWatch(*slot);
+  }
+}
+
+void Pool::FlushAndWatch(Slot& slot) {
+  const int flushed = slot.conn.Flush();
+  if (flushed < 0) return FailConnection(slot, "send failed");
+  Watch(slot, /*want_write=*/flushed == 1);
+}
+
+void Pool::Watch(Slot& slot, bool want_write) {
+  const int fd = slot.conn.socket();
+  const uint32_t wanted = EPOLLIN | (want_write ? EPOLLOUT : 0u);
+  if (fd == slot.watched_fd && wanted == slot.watched_events) return;
+  epoll_event event{};
+  event.events = wanted;
+  event.data.ptr = &slot;
+  // libpq may move to a new socket while connecting (another address or host).
+  if (fd != slot.watched_fd) {
+    if (slot.watched_fd >= 0) epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, slot.watched_fd, nullptr);
+    if (epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &event) != 0) {
+      slot.watched_fd = -1;
+      return FailConnection(slot, "epoll registration failed");
+    }
+  } else {
+    epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, fd, &event);
+  }
+  slot.watched_fd = fd;
+  slot.watched_events = wanted;
+}
+
+void Pool::FailConnection(Slot& slot, std::string_view why) {
+  const bool was_ready = slot.state == Slot::State::kReady;
+  // Only the first failure of a run is a warning; retries against a database that is down are not.
+  Log(slot.failures == 0 ? LogLevel::kWarning : LogLevel::kDebug, "database connection failed",
+      {{"connection", slot.index}, {"reason", why}, {"error", slot.conn.ErrorMessage()}});
+  if (slot.watched_fd >= 0) epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, slot.watched_fd, nullptr);
+  slot.watched_fd = -1;
+  slot.watched_events = 0;
+  slot.conn.Close();
+  slot.state = Slot::State::kWaitingToRetry;
+  ++slot.failures;
+  // Exponential backoff from 50 ms, capped, with jitter so connections do not retry in step.
+  static thread_local absl::BitGen random;
+  const absl::Duration backoff =
+      std::min(absl::Milliseconds(50) * (1 << std::min(slot.failures - 1, 10)), options_.max_backoff);
+  slot.retry_at = absl::Now() + backoff * absl::Uniform(random, 0.8, 1.2);
+
+  std::deque<Slot::InFlight> lost;
+  lost.swap(slot.in_flight);
+  std::deque<Pending> refused;
+  if (was_ready) ready_count_.fetch_sub(1, std::memory_order_relaxed);
+  if (ready_count_.load(std::memory_order_relaxed) == 0) {
+    // Nothing can reach the database: callers are told at once instead of queueing.
+    std::lock_guard lock(mutex_);
+    database_down_ = true;
+    refused.swap(queue_);
+  }
+  for (auto& query : lost) Complete(query.done, Result::Failure(ConnectionLost()));
+  for (auto& pending : refused) Complete(pending.done, Result::Failure(ConnectionLost()));
+}
+
+void Pool::ExpireQueued(absl::Time now) {
+  std::vector<Pending> expired;
+  {
+    std::lock_guard lock(mutex_);
+    auto is_expired = [now](const Pending& p) { return p.deadline <= now; };
+    auto first = std::stable_partition(queue_.begin(), queue_.end(),
+                                       [&](const Pending& p) { return !is_expired(p); });
+    for (auto it = first; it != queue_.end(); ++it) expired.push_back(std::move(*it));
+    queue_.erase(first, queue_.end());
+  }
+  for (auto& pending : expired) {
+    Complete(pending.done, Result::Failure(absl::DeadlineExceededError("deadline exceeded")));
+  }
+}
+
+void Pool::RetryDueConnections(absl::Time now) {
+  for (auto& slot : slots_) {
+    if (slot->state == Slot::State::kWaitingToRetry && slot->retry_at <= now) {
+      BeginConnect(*slot);
+    } else if (slot->state == Slot::State::kConnecting && slot->connect_deadline <= now) {
+      FailConnection(*slot, "connect timed out");
+    }
+  }
+}
+
+}  // namespace usersvc::storage

@@ -1,0 +1,100 @@
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <absl/functional/any_invocable.h>
+#include <absl/time/time.h>
+
+#include "storage/pg_connection.h"
+#include "storage/result.h"
+#include "storage/statement.h"
+
+namespace usersvc::storage {
+
+/// Runs exactly once with the query's rows or its error, on the pool's thread (or inline in
+/// Execute when the query is refused at once). It must not block.
+using QueryCallback = absl::AnyInvocable<void(Result) &&>;
+
+struct PoolOptions {
+  std::string conninfo;
+  std::string application_name = "usersvc";
+  int connections = 4;
+  /// Queries waiting for a connection; past this Execute refuses with RESOURCE_EXHAUSTED.
+  size_t max_pending = 4096;
+  /// Queries pipelined on one connection at once.
+  size_t max_in_flight_per_connection = 64;
+  /// Prepared on every connection, again after each reconnect.
+  std::vector<Statement> statements;
+  absl::Duration connect_timeout = absl::Seconds(5);
+  absl::Duration max_backoff = absl::Seconds(2);
+};
+
+/// An event-driven PostgreSQL pool: one thread runs an epoll loop over non-blocking libpq
+/// connections in pipeline mode, so a few connections carry many queries at once.
+class Pool {
+ public:
+  explicit Pool(PoolOptions options);
+  ~Pool();
+  Pool(const Pool&) = delete;
+  Pool& operator=(const Pool&) = delete;
+
+  /// Starts the pool thread, which opens the connections in the background.
+  void Start();
+  /// Fails every queued and in-flight query with UNAVAILABLE, closes the connections and joins.
+  void Stop();
+
+  /// Queues `statement` (one of PoolOptions::statements) with `params`. Never blocks. Refused at
+  /// once with UNAVAILABLE when no connection can reach the database, RESOURCE_EXHAUSTED when the
+  /// queue is full; dropped with DEADLINE_EXCEEDED if `deadline` passes before it is sent.
+  void Execute(const Statement& statement, Params params, absl::Time deadline, QueryCallback done);
+
+  int connections() const { return options_.connections; }
+  int ready_connections() const { return ready_count_.load(std::memory_order_relaxed); }
+  size_t queued() const;
+
+ private:
+  struct Pending {
+    const Statement* statement;
+    Params params;
+    absl::Time deadline;
+    QueryCallback done;
+  };
+  struct Slot;
+
+  void Run();
+  void BeginConnect(Slot& slot);
+  void AdvanceConnect(Slot& slot);
+  void OnConnected(Slot& slot);
+  void HandleEvents(Slot& slot, uint32_t events);
+  void ReadResults(Slot& slot);
+  void Dispatch();
+  void FlushAndWatch(Slot& slot);
+  void Watch(Slot& slot, bool want_write);
+  void FailConnection(Slot& slot, std::string_view why);
+  void ExpireQueued(absl::Time now);
+  void RetryDueConnections(absl::Time now);
+  int WaitTimeoutMs(absl::Time now) const;
+  void Wake();
+
+  const PoolOptions options_;
+  int epoll_fd_ = -1;
+  int wake_fd_ = -1;
+  std::vector<std::unique_ptr<Slot>> slots_;  // owned by the pool thread once started
+  std::thread thread_;
+  std::atomic<int> ready_count_{0};
+
+  mutable std::mutex mutex_;  // guards the fields below
+  std::deque<Pending> queue_;
+  bool started_ = false;  // until Start, the schema may not exist yet: refuse
+  bool stopping_ = false;
+  bool database_down_ = false;  // every connection failed and none is ready: refuse at once
+};
+
+}  // namespace usersvc::storage

@@ -1,0 +1,44 @@
+#include "storage/result.h"
+
+#include <charconv>
+
+#include <absl/strings/numbers.h>
+
+#include "storage/sqlstate.h"
+
+namespace usersvc::storage {
+
+Result Result::Rows(PgResultPtr rows) { return Result(absl::OkStatus(), std::move(rows)); }
+
+Result Result::FromPgError(const PGresult& error) {
+  const char* state = PQresultErrorField(&error, PG_DIAG_SQLSTATE);
+  const char* constraint = PQresultErrorField(&error, PG_DIAG_CONSTRAINT_NAME);
+  Result result(StatusFromSqlState(state ? state : ""), nullptr);
+  result.sqlstate_ = state ? state : "";
+  result.constraint_ = constraint ? constraint : "";
+  return result;
+}
+
+Result Result::Failure(absl::Status status) { return Result(std::move(status), nullptr); }
+
+int64_t Result::affected() const {
+  int64_t count = 0;
+  if (rows_) (void)absl::SimpleAtoi(PQcmdTuples(rows_.get()), &count);
+  return count;
+}
+
+std::string_view Result::Text(int row, int column) const {
+  return {PQgetvalue(rows_.get(), row, column),
+          static_cast<size_t>(PQgetlength(rows_.get(), row, column))};
+}
+
+int64_t Result::Int64(int row, int column) const {
+  const std::string_view text = Text(row, column);
+  int64_t value = 0;
+  std::from_chars(text.data(), text.data() + text.size(), value);
+  return value;
+}
+
+bool Result::Bool(int row, int column) const { return Text(row, column) == "t"; }
+
+}  // namespace usersvc::storage

@@ -1,0 +1,22 @@
+#include "storage/sqlstate.h"
+
+namespace usersvc::storage {
+
+absl::Status StatusFromSqlState(std::string_view sqlstate) {
+  if (sqlstate == "23505") return absl::AlreadyExistsError("already exists");
+  if (sqlstate == "40001" || sqlstate == "40P01") {
+    return absl::AbortedError("concurrent update, retry the call");
+  }
+  if (sqlstate == "57014") return absl::DeadlineExceededError("database statement timed out");
+  // Class 08 (connection exception), 57P01..57P03 (admin shutdown, crash shutdown, cannot connect
+  // now) and 53300 (too many connections) mean the database is not reachable right now.
+  if (sqlstate.starts_with("08") || sqlstate == "57P01" || sqlstate == "57P02" ||
+      sqlstate == "57P03" || sqlstate == "53300") {
+    return ConnectionLost();
+  }
+  return absl::InternalError("internal database error");
+}
+
+absl::Status ConnectionLost() { return absl::UnavailableError("database unavailable"); }
+
+}  // namespace usersvc::storage
