@@ -18,13 +18,13 @@ void SetDuration(absl::Duration duration, google::protobuf::Duration* out) {
 
 void ProbeDatabase(Services& services) {
   const absl::Time started = absl::Now();
-  services.pool.Execute(
-      storage::queries::kProbe, {}, started + absl::Seconds(2),
-      [&services, started](storage::Result result) {
-        services.health.RecordProbe(result.ok(),
-                                    result.ok() ? "ok" : std::string(result.status().message()),
-                                    absl::Now() - started);
-      });
+  services.pool.Execute(storage::queries::kProbe, {}, started + absl::Seconds(2),
+                        [&services, started](storage::Result result) {
+                          services.health.RecordProbe(
+                              result.ok(),
+                              result.ok() ? "ok" : std::string(result.status().message()),
+                              absl::Now() - started);
+                        });
 }
 
 void HealthCheck(Services& services,

@@ -27,7 +27,8 @@ std::string ArgumentFingerprint(std::initializer_list<std::string_view> argument
   crypto_generichash_init(&state, nullptr, 0, crypto_generichash_BYTES);
   for (std::string_view argument : arguments) {
     const uint64_t length = argument.size();
-    crypto_generichash_update(&state, reinterpret_cast<const unsigned char*>(&length), sizeof length);
+    crypto_generichash_update(&state, reinterpret_cast<const unsigned char*>(&length),
+                              sizeof length);
     crypto_generichash_update(&state, reinterpret_cast<const unsigned char*>(argument.data()),
                               argument.size());
   }

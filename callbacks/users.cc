@@ -68,7 +68,8 @@ void ReplayCreation(std::shared_ptr<Creation> creation, absl::Status original_er
         Creation& replay = *creation;
         if (!rows.ok()) return replay.Done(rows.status());
         if (rows.empty()) return replay.Done(original_error);  // raced with a different request
-        if (rows.Text(0, q::kUserColumnCount) != replay.fingerprint) return replay.Done(ReusedRequestId());
+        if (rows.Text(0, q::kUserColumnCount) != replay.fingerprint)
+          return replay.Done(ReusedRequestId());
         UserFromRow(rows, 0, replay.out);
         std::string stored_hash(rows.Text(0, q::kUserColumnCount + 1));
         auto verify = [creation, stored_hash = std::move(stored_hash)]() mutable {
@@ -85,10 +86,15 @@ void ReplayCreation(std::shared_ptr<Creation> creation, absl::Status original_er
 void InsertUser(std::shared_ptr<Creation> creation, std::string password_hash) {
   Creation& c = *creation;
   const auto& r = c.request;
-  storage::Params params = {r.email(),          r.username(),  std::move(password_hash),
-                            r.first_name(),     r.last_name(), r.phone_number(),
+  storage::Params params = {r.email(),
+                            r.username(),
+                            std::move(password_hash),
+                            r.first_name(),
+                            r.last_name(),
+                            r.phone_number(),
                             absl::StrCat(static_cast<int>(r.role())),
-                            std::nullopt,       std::nullopt};
+                            std::nullopt,
+                            std::nullopt};
   if (!r.request_id().empty()) {
     params[7] = r.request_id();
     params[8] = c.fingerprint;
@@ -122,12 +128,11 @@ absl::StatusOr<user::v1::CreateUserRequest> ValidateCreateUser(
   absl::StatusOr<std::string> email = NormalizeEmail("email", request.email());
   if (!email.ok()) return email.status();
   normalised.set_email(*std::move(email));
-  for (const absl::Status& status :
-       {CheckUsername("username", request.username()),
-        CheckPassword("password", request.password()),
-        CheckLength("first_name", request.first_name(), 100),
-        CheckLength("last_name", request.last_name(), 100),
-        CheckPhone("phone_number", request.phone_number())}) {
+  for (const absl::Status& status : {CheckUsername("username", request.username()),
+                                     CheckPassword("password", request.password()),
+                                     CheckLength("first_name", request.first_name(), 100),
+                                     CheckLength("last_name", request.last_name(), 100),
+                                     CheckPhone("phone_number", request.phone_number())}) {
     if (!status.ok()) return status;
   }
   if (!user::v1::UserRole_IsValid(request.role())) return FieldError("role", "unknown role");
@@ -146,9 +151,10 @@ void CreateUser(Services& services,
   if (!request.ok()) return std::move(call.finish)(request.status());
 
   auto creation = std::make_shared<Creation>(Creation{services, *std::move(request), "",
-                                                      call.response->mutable_user(),
-                                                      call.deadline, std::move(call.finish)});
-  if (!creation->request.request_id().empty()) creation->fingerprint = Fingerprint(creation->request);
+                                                      call.response->mutable_user(), call.deadline,
+                                                      std::move(call.finish)});
+  if (!creation->request.request_id().empty())
+    creation->fingerprint = Fingerprint(creation->request);
   // argon2id takes tens of milliseconds of CPU: it runs on the CPU pool, never on this thread.
   auto hash_then_insert = [creation]() mutable {
     if (absl::Now() >= creation->deadline) {

@@ -12,7 +12,8 @@ namespace usersvc::callbacks {
 void CreateUser(Services& services,
                 Exchange<user::v1::CreateUserRequest, user::v1::CreateUserResponse> call);
 
-void GetUser(Services& services, Exchange<user::v1::GetUserRequest, user::v1::GetUserResponse> call);
+void GetUser(Services& services,
+             Exchange<user::v1::GetUserRequest, user::v1::GetUserResponse> call);
 
 void GetUserByEmail(
     Services& services,

@@ -12,8 +12,8 @@ bool IsLowerHex(char c) { return absl::ascii_isdigit(c) || (c >= 'a' && c <= 'f'
 
 // RFC 5322 "atext" plus the dot, the practical set for the local part of an address.
 bool IsLocalPartChar(char c) {
-  return absl::ascii_isalnum(c) || std::string_view("!#$%&'*+/=?^_`{|}~-.").find(c) !=
-                                       std::string_view::npos;
+  return absl::ascii_isalnum(c) ||
+         std::string_view("!#$%&'*+/=?^_`{|}~-.").find(c) != std::string_view::npos;
 }
 
 bool IsValidDomain(std::string_view domain) {
@@ -71,12 +71,12 @@ absl::StatusOr<std::string> NormalizeEmail(std::string_view field, std::string_v
   if (email.empty()) return FieldError(field, "is required");
   if (Utf8Length(email) > 254) return FieldError(field, "must be at most 254 characters");
   const size_t at = email.find('@');
-  const bool shape_ok = at != std::string::npos && at > 0 && at <= 64 &&
-                        email.find('@', at + 1) == std::string::npos;
+  const bool shape_ok =
+      at != std::string::npos && at > 0 && at <= 64 && email.find('@', at + 1) == std::string::npos;
   if (shape_ok) {
     const std::string_view local = std::string_view(email).substr(0, at);
-    bool local_ok = local.front() != '.' && local.back() != '.' &&
-                    local.find("..") == std::string_view::npos;
+    bool local_ok =
+        local.front() != '.' && local.back() != '.' && local.find("..") == std::string_view::npos;
     for (char c : local) local_ok = local_ok && IsLocalPartChar(c);
     if (local_ok && IsValidDomain(std::string_view(email).substr(at + 1))) return email;
   }
@@ -114,7 +114,8 @@ absl::Status CheckPhone(std::string_view field, std::string_view value) {
   bool ok = value.size() >= 3 && value.size() <= 16 && value[0] == '+' && value[1] >= '1' &&
             value[1] <= '9';
   for (size_t i = 2; ok && i < value.size(); ++i) ok = absl::ascii_isdigit(value[i]);
-  return ok ? absl::OkStatus() : FieldError(field, "must be empty or an E.164 number like +14155550123");
+  return ok ? absl::OkStatus()
+            : FieldError(field, "must be empty or an E.164 number like +14155550123");
 }
 
 }  // namespace usersvc::callbacks

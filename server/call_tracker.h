@@ -6,16 +6,16 @@
 namespace usersvc::server {
 
 /// Counts calls between their arrival and their last completion, so shutdown can wait until none
-/// is left before it shuts the completion queues down. Also says whether new calls are accepted.
+/// is left before it shuts the completion queues down. Also says whether the server is draining.
 class CallTracker {
  public:
-  bool accepting() const {
+  bool draining() const {
     absl::MutexLock lock(&mutex_);
-    return accepting_;
+    return draining_;
   }
-  void StopAccepting() {
+  void StartDraining() {
     absl::MutexLock lock(&mutex_);
-    accepting_ = false;
+    draining_ = true;
   }
   void Begin() {
     absl::MutexLock lock(&mutex_);
@@ -38,7 +38,7 @@ class CallTracker {
 
  private:
   mutable absl::Mutex mutex_;
-  bool accepting_ ABSL_GUARDED_BY(mutex_) = true;
+  bool draining_ ABSL_GUARDED_BY(mutex_) = false;
   int in_flight_ ABSL_GUARDED_BY(mutex_) = 0;
 };
 

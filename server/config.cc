@@ -97,7 +97,8 @@ absl::StatusOr<Config> LoadConfig(int argc, char** argv) {
   if (!ParseLogLevel(absl::GetFlag(FLAGS_log_level), &config.log_level)) {
     return absl::InvalidArgumentError("--log_level: must be debug, info, warning or error");
   }
-  if (config.arguments.size() > 1 || (config.arguments.size() == 1 && config.arguments[0] != "migrate")) {
+  if (config.arguments.size() > 1 ||
+      (config.arguments.size() == 1 && config.arguments[0] != "migrate")) {
     return absl::InvalidArgumentError("the only subcommand is 'migrate'");
   }
   return config;

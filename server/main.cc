@@ -78,7 +78,8 @@ int Serve(const server::Config& config, const sigset_t& signals) {
   for (bool logged = false; !stop; stop = WaitForSignal(signals, absl::Seconds(1))) {
     absl::Status migrated = storage::Migrate(config.database_url);
     if (migrated.ok()) break;
-    if (!logged) Log(LogLevel::kWarning, "migrations not applied yet", {{"error", migrated.message()}});
+    if (!logged)
+      Log(LogLevel::kWarning, "migrations not applied yet", {{"error", migrated.message()}});
     logged = true;
   }
   if (!stop) {

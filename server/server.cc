@@ -81,15 +81,20 @@ void Server::OnProbeAlarm(bool ok) {
 
 void Server::Shutdown(absl::Time drain_deadline) {
   if (server_ == nullptr) return;
-  tracker_.StopAccepting();
+  // New calls are refused with UNAVAILABLE (retryable elsewhere) while calls in flight finish.
+  tracker_.StartDraining();
   Log(LogLevel::kInfo, "draining", {{"calls_in_flight", tracker_.in_flight()}});
-  // Refuses new calls at once; calls in flight may finish until the deadline, then are cancelled.
-  server_->Shutdown(absl::ToChronoTime(drain_deadline));
+  const bool drained = tracker_.WaitForIdle(drain_deadline);
+  // gRPC's own Shutdown(deadline) would also wait for every idle client connection to close,
+  // which keep-alive clients (Envoy) never do: our count of calls is the one that matters, so
+  // once it is zero (or the drain deadline passed) the rest is cancelled at once.
+  server_->Shutdown(absl::ToChronoTime(absl::Now()));
   // Cancelled calls may still wait for a database answer; their Finish must land on a live queue.
-  if (!tracker_.WaitForIdle(drain_deadline + absl::Seconds(5))) {
-    Log(LogLevel::kError, "calls still in flight after the drain deadline",
+  if (!tracker_.WaitForIdle(absl::Now() + absl::Seconds(5))) {
+    Log(LogLevel::kError, "calls still in flight after shutdown",
         {{"calls_in_flight", tracker_.in_flight()}});
   }
+  if (!drained) Log(LogLevel::kWarning, "drain deadline passed; remaining calls were cancelled");
   {
     absl::MutexLock lock(&probe_mutex_);
     probing_ = false;

@@ -40,8 +40,9 @@ class Server {
   int port() const { return port_; }
   /// Mirrors the service's health into grpc.health.v1 ("" and "user.v1.UserService").
   void SetServing(bool serving);
-  /// Stops accepting, lets calls in flight finish until `drain_deadline`, then shuts the
-  /// completion queues down and joins their threads. Call from a thread that is not a CQ thread.
+  /// Refuses new calls (UNAVAILABLE), lets calls in flight finish until `drain_deadline`, then
+  /// cancels what is left, shuts the completion queues down and joins their threads. Call from a
+  /// thread that is not a CQ thread.
   void Shutdown(absl::Time drain_deadline);
   int calls_in_flight() const { return tracker_.in_flight(); }
 

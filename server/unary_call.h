@@ -63,10 +63,17 @@ class UnaryCall {
       delete this;
       return;
     }
-    if (env_.tracker->accepting()) Arm(env_, cq_);  // re-arm first: always one call waiting
+    // Counted before re-arming, so shutdown cannot close this queue while Arm posts to it.
     env_.tracker->Begin();
+    // Re-arm first, so a call of this kind is always waiting. Once Server::Shutdown has begun
+    // the new request fails at once (ok = false) on this still-live queue.
+    Arm(env_, cq_);
     started_ = absl::Now();
     state_ = State::kAwaitHandler;
+    if (env_.tracker->draining()) {
+      Finish(absl::UnavailableError("server is shutting down"));
+      return;
+    }
     kHandler(*env_.services, callbacks::Exchange<Request, Response>{
                                  &request_, &response_, Deadline(),
                                  [this](absl::Status status) { Finish(std::move(status)); }});
@@ -104,15 +111,16 @@ class UnaryCall {
   }
 
   void LogCall(const absl::Status& status) const {
-    const bool server_fault = status.code() == absl::StatusCode::kInternal ||
-                              status.code() == absl::StatusCode::kUnknown;
+    const bool server_fault =
+        status.code() == absl::StatusCode::kInternal || status.code() == absl::StatusCode::kUnknown;
     const LogLevel level = server_fault ? LogLevel::kWarning : LogLevel::kDebug;
     if (!LogEnabled(level)) return;
-    Log(level, "call", {{"method", MethodName()},
-                        {"code", absl::StatusCodeToString(status.code())},
-                        {"duration_ms", absl::ToDoubleMilliseconds(absl::Now() - started_)},
-                        {"peer", context_.peer()},
-                        {"x-request-id", RequestId()}});
+    Log(level, "call",
+        {{"method", MethodName()},
+         {"code", absl::StatusCodeToString(status.code())},
+         {"duration_ms", absl::ToDoubleMilliseconds(absl::Now() - started_)},
+         {"peer", context_.peer()},
+         {"x-request-id", RequestId()}});
   }
 
   std::string RequestId() const {

@@ -35,7 +35,8 @@ absl::Status Migrate(const std::string& conninfo) {
   const char* values[] = {conninfo.c_str(), "usersvc-migrate", nullptr};
   BlockingConnection conn(PQconnectdbParams(keys, values, /*expand_dbname=*/1));
   if (PQstatus(conn.get()) != CONNECTION_OK) {
-    return absl::UnavailableError(absl::StrCat("database unreachable: ", PQerrorMessage(conn.get())));
+    return absl::UnavailableError(
+        absl::StrCat("database unreachable: ", PQerrorMessage(conn.get())));
   }
   if (auto status = Exec(conn.get(), "SET client_min_messages = warning"); !status.ok()) {
     return status;
@@ -65,9 +66,9 @@ absl::Status Migrate(const std::string& conninfo) {
       return absl::InternalError(
           absl::StrCat("migration ", migration.version, ": ", PQresultErrorMessage(check.get())));
     }
-    const std::string body =
-        fmt::format("{};\nINSERT INTO schema_migrations (version, name) VALUES ({}, '{}');\nCOMMIT;",
-                    migration.sql, migration.version, migration.name);
+    const std::string body = fmt::format(
+        "{};\nINSERT INTO schema_migrations (version, name) VALUES ({}, '{}');\nCOMMIT;",
+        migration.sql, migration.version, migration.name);
     if (auto status = Exec(conn.get(), body); !status.ok()) {
       (void)Exec(conn.get(), "ROLLBACK");
       return absl::InternalError(fmt::format("migration {} ({}): {}", migration.version,

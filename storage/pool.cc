@@ -370,8 +370,8 @@ void Pool::FailConnection(Slot& slot, std::string_view why) {
   ++slot.failures;
   // Exponential backoff from 50 ms, capped, with jitter so connections do not retry in step.
   static thread_local absl::BitGen random;
-  const absl::Duration backoff =
-      std::min(absl::Milliseconds(50) * (1 << std::min(slot.failures - 1, 10)), options_.max_backoff);
+  const absl::Duration backoff = std::min(
+      absl::Milliseconds(50) * (1 << std::min(slot.failures - 1, 10)), options_.max_backoff);
   slot.retry_at = absl::Now() + backoff * absl::Uniform(random, 0.8, 1.2);
 
   std::deque<Slot::InFlight> lost;

@@ -3,10 +3,10 @@
 namespace usersvc::storage::queries {
 
 // Timestamps travel as integer microseconds since the Unix epoch: exact, and cheap to parse.
-#define USERSVC_USER_COLUMNS                                                                  \
-  "id, email, username, first_name, last_name, phone_number, role, is_active, "              \
-  "is_email_verified, (extract(epoch FROM created_at) * 1000000)::int8, "                    \
-  "(extract(epoch FROM updated_at) * 1000000)::int8, "                                       \
+#define USERSVC_USER_COLUMNS                                                    \
+  "id, email, username, first_name, last_name, phone_number, role, is_active, " \
+  "is_email_verified, (extract(epoch FROM created_at) * 1000000)::int8, "       \
+  "(extract(epoch FROM updated_at) * 1000000)::int8, "                          \
   "(extract(epoch FROM deactivated_at) * 1000000)::int8, deactivation_reason, version"
 
 const Statement kInsertUser{
@@ -23,10 +23,10 @@ const Statement kInsertUser{
     "  FROM inserted)"
     " SELECT " USERSVC_USER_COLUMNS " FROM inserted"};
 
-const Statement kSelectUserByRequestId{
-    "select_user_by_request_id",
-    "SELECT " USERSVC_USER_COLUMNS ", create_fingerprint, password_hash FROM users"
-    " WHERE create_request_id = $1"};
+const Statement kSelectUserByRequestId{"select_user_by_request_id",
+                                       "SELECT " USERSVC_USER_COLUMNS
+                                       ", create_fingerprint, password_hash FROM users"
+                                       " WHERE create_request_id = $1"};
 
 const Statement kSelectUserById{"select_user_by_id",
                                 "SELECT " USERSVC_USER_COLUMNS " FROM users WHERE id = $1"};

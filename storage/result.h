@@ -45,7 +45,8 @@ class Result {
   int Column(const char* name) const { return PQfnumber(rows_.get(), name); }
 
  private:
-  Result(absl::Status status, PgResultPtr rows) : status_(std::move(status)), rows_(std::move(rows)) {}
+  Result(absl::Status status, PgResultPtr rows)
+      : status_(std::move(status)), rows_(std::move(rows)) {}
 
   absl::Status status_;
   PgResultPtr rows_;

@@ -1,0 +1,189 @@
+#include "storage/pool.h"
+
+#include <atomic>
+#include <chrono>
+#include <future>
+#include <thread>
+
+#include <absl/time/clock.h>
+#include <catch2/catch.hpp>
+
+#include "test/support/test_database.h"
+
+namespace usersvc::storage {
+namespace {
+
+using test::TestDatabaseUrl;
+using test::UniqueSuffix;
+
+const Statement kEcho{"echo", "SELECT $1::int"};
+const Statement kDivide{"divide", "SELECT 100 / $1::int"};
+const Statement kSleep{"sleep", "SELECT pg_sleep($1::float8), 1"};
+
+PoolOptions TestPoolOptions(int connections) {
+  PoolOptions options;
+  options.conninfo = TestDatabaseUrl();
+  options.connections = connections;
+  options.application_name = "usersvc-test-" + UniqueSuffix();
+  options.statements = {kEcho, kDivide, kSleep};
+  return options;
+}
+
+absl::Time In(absl::Duration duration) { return absl::Now() + duration; }
+
+std::future<Result> ExecuteAsync(Pool& pool, const Statement& statement, Params params,
+                                 absl::Time deadline = In(absl::Seconds(10))) {
+  auto promise = std::make_shared<std::promise<Result>>();
+  auto future = promise->get_future();
+  pool.Execute(statement, std::move(params), deadline,
+               [promise](Result result) { promise->set_value(std::move(result)); });
+  return future;
+}
+
+bool WaitReady(const Pool& pool, int connections) {
+  for (int i = 0; i < 500 && pool.ready_connections() < connections; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return pool.ready_connections() == connections;
+}
+
+TEST_CASE("hundreds of queries in flight over two connections all complete with their own rows") {
+  Pool pool(TestPoolOptions(2));
+  pool.Start();
+  constexpr int kQueries = 600;
+  std::vector<std::future<Result>> results;
+  for (int i = 0; i < kQueries; ++i)
+    results.push_back(ExecuteAsync(pool, kEcho, {std::to_string(i)}));
+  for (int i = 0; i < kQueries; ++i) {
+    REQUIRE(results[i].wait_for(std::chrono::seconds(20)) == std::future_status::ready);
+    Result result = results[i].get();
+    REQUIRE(result.ok());
+    CHECK(result.Int64(0, 0) == i);
+  }
+  CHECK(pool.ready_connections() == 2);
+}
+
+TEST_CASE("an error in one pipelined query fails only that query") {
+  Pool pool(TestPoolOptions(1));
+  pool.Start();
+  REQUIRE(WaitReady(pool, 1));
+  auto before = ExecuteAsync(pool, kDivide, {"4"});
+  auto failing = ExecuteAsync(pool, kDivide, {"0"});
+  auto after = ExecuteAsync(pool, kDivide, {"5"});
+  Result first = before.get();
+  Result error = failing.get();
+  Result last = after.get();
+  REQUIRE(first.ok());
+  CHECK(first.Int64(0, 0) == 25);
+  CHECK(error.status().code() == absl::StatusCode::kInternal);
+  CHECK(error.sqlstate() == "22012");
+  CHECK(error.status().message() == "internal database error");
+  REQUIRE(last.ok());
+  CHECK(last.Int64(0, 0) == 20);
+}
+
+TEST_CASE(
+    "a terminated backend fails its pending queries with UNAVAILABLE and the pool reconnects") {
+  PoolOptions options = TestPoolOptions(1);
+  const std::string application = options.application_name;
+  Pool pool(std::move(options));
+  pool.Start();
+  REQUIRE(WaitReady(pool, 1));
+  auto sleeping = ExecuteAsync(pool, kSleep, {"30"}, In(absl::Seconds(60)));
+  auto queued_behind = ExecuteAsync(pool, kEcho, {"1"}, In(absl::Seconds(60)));
+
+  test::BlockingDb db;
+  const std::string find_backend =
+      "SELECT pid FROM pg_stat_activity WHERE application_name = $1 AND query LIKE '%pg_sleep%'"
+      " AND state = 'active'";
+  std::string pid;
+  for (int i = 0; i < 200 && pid.empty(); ++i) {
+    auto rows = db.Query(find_backend, {application});
+    if (!rows.empty()) pid = rows[0][0];
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  REQUIRE(!pid.empty());
+  CHECK(db.Scalar("SELECT pg_terminate_backend($1::int)", {pid}) == "t");
+
+  REQUIRE(sleeping.wait_for(std::chrono::seconds(5)) == std::future_status::ready);
+  CHECK(sleeping.get().status().code() == absl::StatusCode::kUnavailable);
+  CHECK(queued_behind.get().status().code() == absl::StatusCode::kUnavailable);
+
+  // Back by itself: a fresh connection serves again within a few seconds.
+  bool recovered = false;
+  for (int i = 0; i < 100 && !recovered; ++i) {
+    recovered = ExecuteAsync(pool, kEcho, {"7"}).get().ok();
+    if (!recovered) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  CHECK(recovered);
+}
+
+TEST_CASE("a full queue refuses at once with RESOURCE_EXHAUSTED") {
+  PoolOptions options = TestPoolOptions(1);
+  options.max_pending = 5;
+  options.max_in_flight_per_connection = 1;
+  Pool pool(std::move(options));
+  pool.Start();
+  REQUIRE(WaitReady(pool, 1));
+  auto blocker = ExecuteAsync(pool, kSleep, {"0.5"});
+  for (int i = 0; i < 200 && pool.queued() > 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  std::vector<std::future<Result>> queued;
+  for (int i = 0; i < 5; ++i) queued.push_back(ExecuteAsync(pool, kEcho, {std::to_string(i)}));
+  REQUIRE(pool.queued() == 5);
+
+  bool answered_inline = false;
+  absl::StatusCode code = absl::StatusCode::kOk;
+  pool.Execute(kEcho, {"99"}, In(absl::Seconds(10)), [&](Result result) {
+    answered_inline = true;
+    code = result.status().code();
+  });
+  CHECK(answered_inline);  // before Execute returned, not after the queue drained
+  CHECK(code == absl::StatusCode::kResourceExhausted);
+
+  CHECK(blocker.get().ok());
+  for (auto& result : queued) CHECK(result.get().ok());
+}
+
+TEST_CASE("a query whose deadline passed before it was sent is dropped with DEADLINE_EXCEEDED") {
+  PoolOptions options = TestPoolOptions(1);
+  options.max_in_flight_per_connection = 1;
+  Pool pool(std::move(options));
+  pool.Start();
+  REQUIRE(WaitReady(pool, 1));
+  auto blocker = ExecuteAsync(pool, kSleep, {"0.3"});
+  auto expired = ExecuteAsync(pool, kEcho, {"1"}, In(absl::Milliseconds(50)));
+  REQUIRE(expired.wait_for(std::chrono::milliseconds(250)) == std::future_status::ready);
+  CHECK(expired.get().status().code() == absl::StatusCode::kDeadlineExceeded);
+  CHECK(blocker.get().ok());
+}
+
+TEST_CASE("with the database unreachable, queries fail fast with UNAVAILABLE") {
+  PoolOptions options = TestPoolOptions(2);
+  options.conninfo = "postgresql://usersvc@/usersvc?host=/nonexistent-usersvc-socket-dir";
+  Pool pool(std::move(options));
+  pool.Start();
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));  // first connection attempts fail
+  const auto started = std::chrono::steady_clock::now();
+  Result result = ExecuteAsync(pool, kEcho, {"1"}).get();
+  CHECK(result.status().code() == absl::StatusCode::kUnavailable);
+  CHECK(std::chrono::steady_clock::now() - started < std::chrono::milliseconds(100));
+}
+
+TEST_CASE("stopping the pool answers every queued query") {
+  PoolOptions options = TestPoolOptions(1);
+  options.max_in_flight_per_connection = 1;
+  Pool pool(std::move(options));
+  pool.Start();
+  REQUIRE(WaitReady(pool, 1));
+  auto running = ExecuteAsync(pool, kSleep, {"0.2"});
+  auto waiting = ExecuteAsync(pool, kEcho, {"1"});
+  pool.Stop();
+  CHECK(running.wait_for(std::chrono::seconds(1)) == std::future_status::ready);
+  CHECK(waiting.get().status().code() == absl::StatusCode::kUnavailable);
+  CHECK(ExecuteAsync(pool, kEcho, {"1"}).get().status().code() == absl::StatusCode::kUnavailable);
+}
+
+}  // namespace
+}  // namespace usersvc::storage

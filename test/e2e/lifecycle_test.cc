@@ -1,0 +1,153 @@
+// The server's shape under load and at shutdown: fixed threads, complete drains.
+#include <signal.h>
+
+#include <atomic>
+#include <chrono>
+#include <thread>
+
+#include <catch2/catch.hpp>
+
+#include "test/support/server_process.h"
+#include "test/support/test_database.h"
+
+namespace usersvc::test {
+namespace {
+
+struct AsyncGet {
+  grpc::ClientContext context;
+  user::v1::GetUserResponse response;
+  grpc::Status status;
+  std::unique_ptr<grpc::ClientAsyncResponseReader<user::v1::GetUserResponse>> reader;
+};
+
+/// Sends `count` GetUser calls at once on one channel and waits for every answer; the number OK.
+/// While they are in flight it samples the server's thread count into `max_threads`.
+int ConcurrentGets(const ServerProcess& server, const std::string& user_id, int count,
+                   int* max_threads) {
+  auto stub = server.stub();
+  grpc::CompletionQueue cq;
+  std::vector<std::unique_ptr<AsyncGet>> calls;
+  user::v1::GetUserRequest request;
+  request.set_user_id(user_id);
+  for (int i = 0; i < count; ++i) {
+    auto call = std::make_unique<AsyncGet>();
+    call->context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+    call->reader = stub->AsyncGetUser(&call->context, request, &cq);
+    call->reader->Finish(&call->response, &call->status, call.get());
+    calls.push_back(std::move(call));
+  }
+  int ok_count = 0;
+  for (int done = 0; done < count; ++done) {
+    if (max_threads != nullptr && done % 50 == 0) {
+      *max_threads = std::max(*max_threads, server.ThreadCount());
+    }
+    void* tag = nullptr;
+    bool ok = false;
+    REQUIRE(cq.Next(&tag, &ok));
+    auto* call = static_cast<AsyncGet*>(tag);
+    if (ok && call->status.ok() && call->response.user().id() == user_id) ++ok_count;
+  }
+  return ok_count;
+}
+
+std::string CreateUser(user::v1::UserService::Stub& stub) {
+  const std::string suffix = UniqueSuffix();
+  user::v1::CreateUserRequest request;
+  request.set_email("load." + suffix + "@example.com");
+  request.set_username("load_" + suffix);
+  request.set_password("load password " + suffix);
+  user::v1::CreateUserResponse response;
+  REQUIRE(stub.CreateUser(ContextWithDeadline(10).get(), request, &response).ok());
+  return response.user().id();
+}
+
+TEST_CASE("1,000 concurrent GetUser calls all succeed and the thread count stays the same") {
+  ServerProcess server;
+  auto stub = server.stub();
+  const std::string user_id = CreateUser(*stub);
+  REQUIRE(ConcurrentGets(server, user_id, 200, nullptr) == 200);  // warm every lazy pool up
+
+  const int threads_before = server.ThreadCount();
+  int max_threads = threads_before;
+  CHECK(ConcurrentGets(server, user_id, 1000, &max_threads) == 1000);
+  CHECK(max_threads == threads_before);
+  CHECK(server.ThreadCount() == threads_before);
+}
+
+struct AsyncCreate {
+  grpc::ClientContext context;
+  user::v1::CreateUserResponse response;
+  grpc::Status status;
+  std::unique_ptr<grpc::ClientAsyncResponseReader<user::v1::CreateUserResponse>> reader;
+};
+
+/// Starts `count` CreateUser calls. Each spends tens of milliseconds in argon2id on the server's
+/// CPU pool, so together they keep it busy for a while.
+std::vector<std::unique_ptr<AsyncCreate>> StartCreates(user::v1::UserService::Stub& stub,
+                                                       grpc::CompletionQueue& cq, int count) {
+  std::vector<std::unique_ptr<AsyncCreate>> calls;
+  for (int i = 0; i < count; ++i) {
+    const std::string suffix = UniqueSuffix();
+    user::v1::CreateUserRequest request;
+    request.set_email("drain." + suffix + "@example.com");
+    request.set_username("drain_" + suffix);
+    request.set_password("drain password " + suffix);
+    auto call = std::make_unique<AsyncCreate>();
+    call->context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+    call->reader = stub.AsyncCreateUser(&call->context, request, &cq);
+    call->reader->Finish(&call->response, &call->status, call.get());
+    calls.push_back(std::move(call));
+  }
+  return calls;
+}
+
+/// Waits for every call started on `cq`; the number that ended OK.
+int CountOk(grpc::CompletionQueue& cq, int count) {
+  int ok_count = 0;
+  for (int i = 0; i < count; ++i) {
+    void* tag = nullptr;
+    bool ok = false;
+    REQUIRE(cq.Next(&tag, &ok));
+    auto* call = static_cast<AsyncCreate*>(tag);
+    INFO(call->status.error_message());
+    if (call->status.ok()) ++ok_count;
+  }
+  return ok_count;
+}
+
+TEST_CASE("SIGTERM lets calls in flight complete, then the process exits 0") {
+  ServerProcess server;
+  auto stub = server.stub();
+  grpc::CompletionQueue cq;
+  constexpr int kCalls = 12;
+  auto calls = StartCreates(*stub, cq, kCalls);
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  server.Signal(SIGTERM);
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  // A call that arrives during the drain is refused, retryably.
+  user::v1::GetUserRequest late;
+  late.set_user_id("00000000-0000-4000-8000-000000000000");
+  user::v1::GetUserResponse late_response;
+  CHECK(stub->GetUser(ContextWithDeadline().get(), late, &late_response).error_code() ==
+        grpc::StatusCode::UNAVAILABLE);
+  CHECK(CountOk(cq, kCalls) == kCalls);
+  INFO(server.Log());
+  CHECK(server.WaitForExit(10) == 0);
+}
+
+TEST_CASE("a second signal during the drain exits at once, without waiting for calls") {
+  ServerProcess server;
+  auto stub = server.stub();
+  grpc::CompletionQueue cq;
+  constexpr int kCalls = 40;
+  auto calls = StartCreates(*stub, cq, kCalls);
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  server.Signal(SIGTERM);
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  server.Signal(SIGTERM);
+  CHECK(server.WaitForExit(3) == 1);
+  CHECK(CountOk(cq, kCalls) < kCalls);
+}
+
+}  // namespace
+}  // namespace usersvc::test

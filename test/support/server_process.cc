@@ -1,0 +1,151 @@
+#include "test/support/server_process.h"
+
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include <fmt/format.h>
+#include <catch2/catch.hpp>
+
+#include "grpc/health/v1/health.grpc.pb.h"
+#include "test/support/test_database.h"
+
+namespace usersvc::test {
+
+int FreePort() {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  address.sin_port = 0;
+  REQUIRE(bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0);
+  socklen_t length = sizeof address;
+  getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
+  close(fd);
+  return ntohs(address.sin_port);
+}
+
+std::unique_ptr<grpc::ClientContext> ContextWithDeadline(double seconds) {
+  auto context = std::make_unique<grpc::ClientContext>();
+  context->set_deadline(std::chrono::system_clock::now() +
+                        std::chrono::milliseconds(static_cast<int64_t>(seconds * 1000)));
+  return context;
+}
+
+ServerProcess::ServerProcess(Options options) {
+  port_ = FreePort();
+  log_path_ = fmt::format("/tmp/usersvc-test-{}.log", UniqueSuffix());
+  const std::string database_url =
+      options.database_url.empty() ? TestDatabaseUrl() : options.database_url;
+  std::vector<std::string> args = {USERSVC_BINARY, "--listen=" + address(),
+                                   "--database_url=" + database_url, "--drain_seconds=5"};
+  args.insert(args.end(), options.args.begin(), options.args.end());
+
+  pid_ = fork();
+  REQUIRE(pid_ >= 0);
+  if (pid_ == 0) {
+    std::vector<char*> argv;
+    for (auto& arg : args) argv.push_back(arg.data());
+    argv.push_back(nullptr);
+    FILE* log = fopen(log_path_.c_str(), "w");
+    dup2(fileno(log), STDOUT_FILENO);
+    dup2(fileno(log), STDERR_FILENO);
+    execv(argv[0], argv.data());
+    _exit(127);
+  }
+  // A channel whose first connection is refused backs off for seconds, so connect only once the
+  // server listens; "ipv4:" skips name resolution.
+  REQUIRE(WaitUntilListening(30));
+  channel_ = grpc::CreateChannel("ipv4:" + address(), grpc::InsecureChannelCredentials());
+  if (options.wait_until_serving) {
+    INFO(Log());
+    REQUIRE(WaitUntilServing(30));
+  }
+}
+
+ServerProcess::~ServerProcess() {
+  if (pid_ > 0) {
+    Signal(SIGTERM);
+    if (WaitForExit(15) == -1) {
+      kill(pid_, SIGKILL);
+      waitpid(pid_, nullptr, 0);
+    }
+  }
+  unlink(log_path_.c_str());
+}
+
+std::unique_ptr<user::v1::UserService::Stub> ServerProcess::stub() const {
+  return user::v1::UserService::NewStub(channel_);
+}
+
+bool ServerProcess::WaitUntilListening(int seconds) const {
+  sockaddr_in target{};
+  target.sin_family = AF_INET;
+  target.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  target.sin_port = htons(static_cast<uint16_t>(port_));
+  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
+  while (std::chrono::steady_clock::now() < give_up) {
+    const int fd = socket(AF_INET, SOCK_STREAM, 0);
+    const bool connected = connect(fd, reinterpret_cast<sockaddr*>(&target), sizeof target) == 0;
+    close(fd);
+    if (connected) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return false;
+}
+
+bool ServerProcess::WaitUntilServing(int seconds) const {
+  auto health = grpc::health::v1::Health::NewStub(channel_);
+  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
+  while (std::chrono::steady_clock::now() < give_up) {
+    auto context = ContextWithDeadline(1);
+    grpc::health::v1::HealthCheckRequest request;
+    grpc::health::v1::HealthCheckResponse response;
+    if (health->Check(context.get(), request, &response).ok() &&
+        response.status() == grpc::health::v1::HealthCheckResponse::SERVING) {
+      return true;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return false;
+}
+
+int ServerProcess::ThreadCount() const {
+  std::ifstream status(fmt::format("/proc/{}/status", pid_));
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind("Threads:", 0) == 0) return std::stoi(line.substr(8));
+  }
+  return -1;
+}
+
+void ServerProcess::Signal(int signal) const { kill(pid_, signal); }
+
+int ServerProcess::WaitForExit(int seconds) {
+  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
+  while (std::chrono::steady_clock::now() < give_up) {
+    int status = 0;
+    if (waitpid(pid_, &status, WNOHANG) == pid_) {
+      pid_ = -1;
+      return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return -1;
+}
+
+std::string ServerProcess::Log() const {
+  std::ifstream file(log_path_);
+  std::stringstream content;
+  content << file.rdbuf();
+  return content.str();
+}
+
+}  // namespace usersvc::test

@@ -1,0 +1,57 @@
+#include "test/support/test_database.h"
+
+#include <cstdlib>
+#include <random>
+
+#include <fmt/format.h>
+#include <catch2/catch.hpp>
+
+namespace usersvc::test {
+
+std::string TestDatabaseUrl() {
+  const char* url = std::getenv("USERSVC_TEST_DATABASE_URL");
+  if (url == nullptr || *url == '\0') {
+    FAIL("USERSVC_TEST_DATABASE_URL is not set: run the suite through test/run");
+  }
+  return url;
+}
+
+std::string UniqueSuffix() {
+  static thread_local std::mt19937_64 random{std::random_device{}()};
+  return fmt::format("{:016x}", random());
+}
+
+BlockingDb::BlockingDb() : conn_(PQconnectdb(TestDatabaseUrl().c_str())) {
+  REQUIRE(PQstatus(conn_) == CONNECTION_OK);
+}
+
+BlockingDb::~BlockingDb() { PQfinish(conn_); }
+
+std::vector<std::vector<std::string>> BlockingDb::Query(const std::string& sql,
+                                                        const std::vector<std::string>& params) {
+  std::vector<const char*> values;
+  for (const auto& param : params) values.push_back(param.c_str());
+  PGresult* result = PQexecParams(conn_, sql.c_str(), static_cast<int>(values.size()), nullptr,
+                                  values.data(), nullptr, nullptr, 0);
+  const ExecStatusType status = PQresultStatus(result);
+  const std::string error = PQresultErrorMessage(result);
+  std::vector<std::vector<std::string>> rows;
+  for (int r = 0; r < PQntuples(result); ++r) {
+    rows.emplace_back();
+    for (int c = 0; c < PQnfields(result); ++c) rows.back().emplace_back(PQgetvalue(result, r, c));
+  }
+  PQclear(result);
+  INFO(sql);
+  INFO(error);
+  REQUIRE((status == PGRES_TUPLES_OK || status == PGRES_COMMAND_OK));
+  return rows;
+}
+
+std::string BlockingDb::Scalar(const std::string& sql, const std::vector<std::string>& params) {
+  auto rows = Query(sql, params);
+  INFO(sql);
+  REQUIRE(!rows.empty());
+  return rows[0][0];
+}
+
+}  // namespace usersvc::test

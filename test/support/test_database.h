@@ -1,0 +1,36 @@
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include <libpq-fe.h>
+
+namespace usersvc::test {
+
+/// The throwaway database that test/run started (USERSVC_TEST_DATABASE_URL). Tests that need it
+/// fail, never skip, when it is missing.
+std::string TestDatabaseUrl();
+
+/// A random lowercase hex string, to keep names unique across tests sharing one database.
+std::string UniqueSuffix();
+
+/// A plain blocking connection for the tests' own checks on the database.
+class BlockingDb {
+ public:
+  BlockingDb();
+  ~BlockingDb();
+  BlockingDb(const BlockingDb&) = delete;
+  BlockingDb& operator=(const BlockingDb&) = delete;
+
+  /// Runs `sql` with text parameters and returns every row as text ("" for NULL). Fails the test
+  /// on a database error.
+  std::vector<std::vector<std::string>> Query(const std::string& sql,
+                                              const std::vector<std::string>& params = {});
+  /// The first column of the first row; fails the test when there is none.
+  std::string Scalar(const std::string& sql, const std::vector<std::string>& params = {});
+
+ private:
+  PGconn* conn_;
+};
+
+}  // namespace usersvc::test

@@ -1,0 +1,29 @@
+#include "storage/sqlstate.h"
+
+#include <catch2/catch.hpp>
+
+namespace usersvc::storage {
+namespace {
+
+TEST_CASE("SQLSTATEs map to the documented status codes") {
+  CHECK(StatusFromSqlState("23505").code() == absl::StatusCode::kAlreadyExists);
+  CHECK(StatusFromSqlState("40001").code() == absl::StatusCode::kAborted);
+  CHECK(StatusFromSqlState("40P01").code() == absl::StatusCode::kAborted);
+  CHECK(StatusFromSqlState("57014").code() == absl::StatusCode::kDeadlineExceeded);
+  for (const char* state : {"08000", "08006", "57P01", "57P02", "57P03", "53300"}) {
+    INFO(state);
+    CHECK(StatusFromSqlState(state).code() == absl::StatusCode::kUnavailable);
+  }
+}
+
+TEST_CASE("other SQLSTATEs are INTERNAL with a message that carries no SQL or data") {
+  for (const char* state : {"42P01", "22012", "23503", "XX000", ""}) {
+    INFO(state);
+    const absl::Status status = StatusFromSqlState(state);
+    CHECK(status.code() == absl::StatusCode::kInternal);
+    CHECK(status.message() == "internal database error");
+  }
+}
+
+}  // namespace
+}  // namespace usersvc::storage
