@@ -9,7 +9,7 @@
 
 namespace usersvc::server {
 
-using AsyncService = user::v1::UserService::AsyncService;
+using AsyncService = UserAsyncService;
 
 namespace {
 

@@ -53,7 +53,7 @@ class Server {
 
   const ServerOptions options_;
   callbacks::Services& services_;
-  user::v1::UserService::AsyncService service_;
+  UserAsyncService service_;
   CallTracker tracker_;
   CallEnvironment env_;
   std::unique_ptr<grpc::Server> server_;

@@ -18,9 +18,16 @@
 
 namespace usersvc::server {
 
+/// The methods served through call objects. Methods not listed keep the generated synchronous
+/// default, which answers UNIMPLEMENTED at once instead of leaving the call unanswered.
+using UserAsyncService = user::v1::UserService::WithAsyncMethod_CreateUser<
+    user::v1::UserService::WithAsyncMethod_GetUser<
+        user::v1::UserService::WithAsyncMethod_GetUserByEmail<
+            user::v1::UserService::WithAsyncMethod_HealthCheck<user::v1::UserService::Service>>>>;
+
 /// What every call object of one server shares.
 struct CallEnvironment {
-  user::v1::UserService::AsyncService* service;
+  UserAsyncService* service;
   callbacks::Services* services;
   CallTracker* tracker;
 };

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <exception>
 #include <fstream>
 #include <sstream>
 #include <thread>
@@ -73,9 +74,16 @@ ServerProcess::ServerProcess(Options options) {
 ServerProcess::~ServerProcess() {
   if (pid_ > 0) {
     Signal(SIGTERM);
-    if (WaitForExit(15) == -1) {
+    const int exit_code = WaitForExit(15);
+    if (exit_code == -1 && pid_ > 0) {
       kill(pid_, SIGKILL);
       waitpid(pid_, nullptr, 0);
+    }
+    // Every test also checks a clean shutdown: exit 0, which under the asan preset means no
+    // sanitizer or leak report either.
+    if (std::uncaught_exceptions() == 0) {
+      INFO(Log());
+      CHECK(exit_code == 0);
     }
   }
   unlink(log_path_.c_str());

@@ -3,6 +3,7 @@
 #include <string>
 #include <vector>
 
+#include <fmt/format.h>
 #include <catch2/catch.hpp>
 
 #include "storage/queries.h"
@@ -17,7 +18,7 @@ storage::Result MakeUserRow(const std::vector<const char*>& values) {
   PGresult* result = PQmakeEmptyPGresult(nullptr, PGRES_TUPLES_OK);
   std::vector<PGresAttDesc> columns(values.size());
   std::vector<std::string> names;
-  for (size_t i = 0; i < values.size(); ++i) names.push_back("c" + std::to_string(i));
+  for (size_t i = 0; i < values.size(); ++i) names.push_back(fmt::format("c{}", i));
   for (size_t i = 0; i < values.size(); ++i) {
     columns[i] = PGresAttDesc{names[i].data(), 0, 0, 0, 25, -1, -1};
   }
