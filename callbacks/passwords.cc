@@ -1,42 +1,106 @@
 #include "callbacks/passwords.h"
 
-#include <cstdint>
+#include <memory>
 
-#include <sodium.h>
+#include <absl/time/clock.h>
+
+#include "callbacks/crypto.h"
+#include "callbacks/replies.h"
+#include "callbacks/validation.h"
+#include "callbacks/verification.h"
+#include "storage/queries.h"
 
 namespace usersvc::callbacks {
+namespace {
 
-bool InitCrypto() { return sodium_init() >= 0; }
+namespace q = storage::queries;
 
-std::optional<std::string> HashPassword(std::string_view password) {
-  char hash[crypto_pwhash_STRBYTES];
-  if (crypto_pwhash_str_alg(hash, password.data(), password.size(), kArgon2OpsLimit,
-                            kArgon2MemLimitBytes, crypto_pwhash_ALG_ARGON2ID13) != 0) {
-    return std::nullopt;
-  }
-  return std::string(hash);
+absl::Status HashingQueueFull() {
+  return absl::ResourceExhaustedError("server overloaded: password hashing queue full");
 }
 
-bool VerifyPassword(std::string_view hash, std::string_view password) {
-  const std::string terminated(hash);  // libsodium wants a NUL-terminated hash string
-  return crypto_pwhash_str_verify(terminated.c_str(), password.data(), password.size()) == 0;
+/// Runs `work` on the CPU pool, or ends the call RESOURCE_EXHAUSTED when the pool is full.
+/// `finish` is shared with `work`, which owns ending the call once it runs.
+template <typename Work>
+void OnCpuPool(Services& services, std::shared_ptr<Finish> finish, Work work) {
+  if (!services.cpu.Submit(std::move(work))) std::move (*finish)(HashingQueueFull());
 }
 
-std::string ArgumentFingerprint(std::initializer_list<std::string_view> arguments) {
-  crypto_generichash_state state;
-  crypto_generichash_init(&state, nullptr, 0, crypto_generichash_BYTES);
-  for (std::string_view argument : arguments) {
-    const uint64_t length = argument.size();
-    crypto_generichash_update(&state, reinterpret_cast<const unsigned char*>(&length),
-                              sizeof length);
-    crypto_generichash_update(&state, reinterpret_cast<const unsigned char*>(argument.data()),
-                              argument.size());
+}  // namespace
+
+void ChangePassword(
+    Services& services,
+    Exchange<user::v1::ChangePasswordRequest, user::v1::ChangePasswordResponse> call) {
+  const auto& r = *call.request;
+  if (auto status = CheckUuid("user_id", r.user_id()); !status.ok()) {
+    return std::move(call.finish)(status);
   }
-  unsigned char digest[crypto_generichash_BYTES];
-  crypto_generichash_final(&state, digest, sizeof digest);
-  char hex[crypto_generichash_BYTES * 2 + 1];
-  sodium_bin2hex(hex, sizeof hex, digest, sizeof digest);
-  return std::string("\\x") + hex;
+  if (r.current_password().empty()) {
+    return std::move(call.finish)(FieldError("current_password", "is required"));
+  }
+  if (auto status = CheckPassword("new_password", r.new_password()); !status.ok()) {
+    return std::move(call.finish)(status);
+  }
+  if (r.new_password() == r.current_password()) {
+    return std::move(call.finish)(FieldError("new_password", "must differ from current_password"));
+  }
+  auto finish = std::make_shared<Finish>(std::move(call.finish));
+  const absl::Time deadline = call.deadline;
+  // Stored hash → verify the current password and hash the new one (CPU pool) → write, but only
+  // if the stored hash is still the one that was checked.
+  services.pool.Execute(
+      q::kSelectPasswordHash, {r.user_id()}, deadline,
+      [&services, request = call.request, finish, deadline](storage::Result row) mutable {
+        if (!row.ok()) return std::move(*finish)(row.status());
+        if (row.empty()) return std::move(*finish)(absl::NotFoundError("user not found"));
+        std::string old_hash(row.Text(0, 0));
+        OnCpuPool(services, finish,
+                  [&services, request, finish, deadline, old_hash = std::move(old_hash)]() mutable {
+                    if (!VerifyPassword(old_hash, request->current_password())) {
+                      return std::move(*finish)(
+                          absl::UnauthenticatedError("current_password is incorrect"));
+                    }
+                    std::optional<std::string> new_hash = HashPassword(request->new_password());
+                    if (!new_hash) return std::move(*finish)(HashingQueueFull());
+                    services.pool.Execute(q::kChangePassword,
+                                          {request->user_id(), std::move(old_hash), *new_hash},
+                                          deadline, ReplyEmpty(std::move(*finish)));
+                  });
+      });
+}
+
+void RequestPasswordReset(
+    Services& services,
+    Exchange<user::v1::RequestPasswordResetRequest, user::v1::RequestPasswordResetResponse> call) {
+  absl::StatusOr<std::string> email = NormalizeEmail("email", call.request->email());
+  if (!email.ok()) return std::move(call.finish)(email.status());
+  // The same work and the same answer whether or not an account has this email: a token is made
+  // and the one statement runs either way; only the database decides to keep it.
+  IssuedToken token = NewToken();
+  services.pool.Execute(q::kIssuePasswordReset,
+                        {*std::move(email), std::move(token.hash), std::move(token.raw), "1 hour"},
+                        call.deadline, ReplyEmpty(std::move(call.finish)));
+}
+
+void ResetPassword(Services& services,
+                   Exchange<user::v1::ResetPasswordRequest, user::v1::ResetPasswordResponse> call) {
+  std::optional<std::string> token_hash = TokenHash(call.request->token());
+  if (!token_hash) return std::move(call.finish)(InvalidToken());
+  if (auto status = CheckPassword("new_password", call.request->new_password()); !status.ok()) {
+    return std::move(call.finish)(status);
+  }
+  auto finish = std::make_shared<Finish>(std::move(call.finish));
+  OnCpuPool(services, finish,
+            [&services, request = call.request, finish, deadline = call.deadline,
+             token_hash = *std::move(token_hash)]() mutable {
+              if (absl::Now() >= deadline) {
+                return std::move(*finish)(absl::DeadlineExceededError("deadline exceeded"));
+              }
+              std::optional<std::string> new_hash = HashPassword(request->new_password());
+              if (!new_hash) return std::move(*finish)(HashingQueueFull());
+              services.pool.Execute(q::kResetPassword, {std::move(token_hash), *new_hash}, deadline,
+                                    ReplyEmpty(std::move(*finish)));
+            });
 }
 
 }  // namespace usersvc::callbacks

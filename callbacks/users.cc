@@ -5,8 +5,10 @@
 #include <absl/strings/str_cat.h>
 #include <absl/time/clock.h>
 
-#include "callbacks/passwords.h"
-#include "callbacks/user_rows.h"
+#include "callbacks/crypto.h"
+#include "callbacks/field_mask.h"
+#include "callbacks/replies.h"
+#include "callbacks/rows.h"
 #include "callbacks/validation.h"
 #include "storage/queries.h"
 
@@ -16,14 +18,8 @@ namespace {
 namespace q = storage::queries;
 using user::v1::User;
 
-/// A query continuation that puts the single user row into `out`, or NOT_FOUND.
 storage::QueryCallback ReplyWithUser(User* out, Finish finish) {
-  return [out, finish = std::move(finish)](storage::Result result) mutable {
-    if (!result.ok()) return std::move(finish)(result.status());
-    if (result.empty()) return std::move(finish)(absl::NotFoundError("user not found"));
-    UserFromRow(result, 0, out);
-    std::move(finish)(absl::OkStatus());
-  };
+  return ReplyWithRow(out, &UserFromRow, std::move(finish), "user not found");
 }
 
 /// ALREADY_EXISTS naming the field whose unique index was hit.
@@ -184,6 +180,94 @@ void GetUserByEmail(
   absl::StatusOr<std::string> email = NormalizeEmail("email", call.request->email());
   if (!email.ok()) return std::move(call.finish)(email.status());
   services.pool.Execute(q::kSelectUserByEmail, {*std::move(email)}, call.deadline,
+                        ReplyWithUser(call.response->mutable_user(), std::move(call.finish)));
+}
+
+absl::StatusOr<UserChange> ValidateUpdateUser(const user::v1::UpdateUserRequest& request) {
+  if (auto status = CheckUuid("user_id", request.user_id()); !status.ok()) return status;
+  absl::StatusOr<std::vector<std::string>> paths = ResolveMask(
+      request.update_mask(),
+      {"email", "username", "first_name", "last_name", "phone_number", "role"}, request.user());
+  if (!paths.ok()) return paths.status();
+  if (request.expected_version() < 0) {
+    return FieldError("expected_version", "must not be negative");
+  }
+  UserChange change{*std::move(paths), request.user()};
+  const User& user = request.user();
+  if (MaskHas(change.paths, "email")) {
+    absl::StatusOr<std::string> email = NormalizeEmail("user.email", user.email());
+    if (!email.ok()) return email.status();
+    change.values.set_email(*std::move(email));
+  }
+  // Fields outside the mask are ignored, so only those in it are checked.
+  auto check_if_masked = [&](std::string_view path, absl::Status status) {
+    return MaskHas(change.paths, path) ? status : absl::OkStatus();
+  };
+  for (const absl::Status& status :
+       {check_if_masked("username", CheckUsername("user.username", user.username())),
+        check_if_masked("first_name", CheckLength("user.first_name", user.first_name(), 100)),
+        check_if_masked("last_name", CheckLength("user.last_name", user.last_name(), 100)),
+        check_if_masked("phone_number", CheckPhone("user.phone_number", user.phone_number()))}) {
+    if (!status.ok()) return status;
+  }
+  if (MaskHas(change.paths, "role") && (!user::v1::UserRole_IsValid(user.role()) ||
+                                        user.role() == user::v1::USER_ROLE_UNSPECIFIED)) {
+    return FieldError("user.role", "must be CUSTOMER, SELLER, SUPPORT or ADMIN");
+  }
+  return change;
+}
+
+void UpdateUser(Services& services,
+                Exchange<user::v1::UpdateUserRequest, user::v1::UpdateUserResponse> call) {
+  absl::StatusOr<UserChange> change = ValidateUpdateUser(*call.request);
+  if (!change.ok()) return std::move(call.finish)(change.status());
+  const User& v = change->values;
+  services.pool.Execute(
+      q::kUpdateUser,
+      {call.request->user_id(), MaskParam(change->paths), v.email(), v.username(), v.first_name(),
+       v.last_name(), v.phone_number(), absl::StrCat(static_cast<int>(v.role())),
+       absl::StrCat(call.request->expected_version())},
+      call.deadline,
+      [out = call.response->mutable_user(),
+       finish = std::move(call.finish)](storage::Result result) mutable {
+        if (result.sqlstate() == "23505") return std::move(finish)(TakenField(result.constraint()));
+        ReplyWithUser(out, std::move(finish))(std::move(result));
+      });
+}
+
+void DeleteUser(Services& services,
+                Exchange<user::v1::DeleteUserRequest, user::v1::DeleteUserResponse> call) {
+  if (auto status = CheckUuid("user_id", call.request->user_id()); !status.ok()) {
+    return std::move(call.finish)(status);
+  }
+  services.pool.Execute(q::kDeleteUser, {call.request->user_id()}, call.deadline,
+                        [finish = std::move(call.finish)](storage::Result result) mutable {
+                          if (result.ok() && result.empty()) {
+                            return std::move(finish)(absl::NotFoundError("user not found"));
+                          }
+                          std::move(finish)(result.status());
+                        });
+}
+
+void DeactivateUser(
+    Services& services,
+    Exchange<user::v1::DeactivateUserRequest, user::v1::DeactivateUserResponse> call) {
+  for (const absl::Status& status : {CheckUuid("user_id", call.request->user_id()),
+                                     CheckLength("reason", call.request->reason(), 500)}) {
+    if (!status.ok()) return std::move(call.finish)(status);
+  }
+  services.pool.Execute(q::kSetUserActive,
+                        {call.request->user_id(), "false", call.request->reason()}, call.deadline,
+                        ReplyWithUser(call.response->mutable_user(), std::move(call.finish)));
+}
+
+void ReactivateUser(
+    Services& services,
+    Exchange<user::v1::ReactivateUserRequest, user::v1::ReactivateUserResponse> call) {
+  if (auto status = CheckUuid("user_id", call.request->user_id()); !status.ok()) {
+    return std::move(call.finish)(status);
+  }
+  services.pool.Execute(q::kSetUserActive, {call.request->user_id(), "true", ""}, call.deadline,
                         ReplyWithUser(call.response->mutable_user(), std::move(call.finish)));
 }
 

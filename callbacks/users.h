@@ -1,5 +1,8 @@
 #pragma once
 
+#include <string>
+#include <vector>
+
 #include <absl/status/statusor.h>
 
 #include "callbacks/exchange.h"
@@ -18,6 +21,30 @@ void GetUser(Services& services,
 void GetUserByEmail(
     Services& services,
     Exchange<user::v1::GetUserByEmailRequest, user::v1::GetUserByEmailResponse> call);
+
+void UpdateUser(Services& services,
+                Exchange<user::v1::UpdateUserRequest, user::v1::UpdateUserResponse> call);
+
+void DeleteUser(Services& services,
+                Exchange<user::v1::DeleteUserRequest, user::v1::DeleteUserResponse> call);
+
+void DeactivateUser(
+    Services& services,
+    Exchange<user::v1::DeactivateUserRequest, user::v1::DeactivateUserResponse> call);
+
+void ReactivateUser(
+    Services& services,
+    Exchange<user::v1::ReactivateUserRequest, user::v1::ReactivateUserResponse> call);
+
+/// An UpdateUser reduced to what it changes: the resolved mask paths and their values
+/// (the email normalised).
+struct UserChange {
+  std::vector<std::string> paths;
+  user::v1::User values;
+};
+
+/// Checks an UpdateUserRequest: the ID, the mask, and each field the mask names.
+absl::StatusOr<UserChange> ValidateUpdateUser(const user::v1::UpdateUserRequest& request);
 
 /// Checks every field of a CreateUserRequest and returns it normalised (email trimmed and
 /// lower-cased, role defaulted to CUSTOMER), or the first field's error.

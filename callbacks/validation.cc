@@ -118,4 +118,19 @@ absl::Status CheckPhone(std::string_view field, std::string_view value) {
             : FieldError(field, "must be empty or an E.164 number like +14155550123");
 }
 
+absl::Status CheckLanguageTag(std::string_view field, std::string_view value) {
+  bool ok = !value.empty() && value.size() <= 35;
+  size_t subtag_start = 0;
+  for (size_t i = 0; ok && i <= value.size(); ++i) {
+    if (i < value.size() && value[i] != '-') {
+      ok = absl::ascii_isalnum(value[i]) && (subtag_start > 0 || absl::ascii_isalpha(value[i]));
+      continue;
+    }
+    const size_t length = i - subtag_start;
+    ok = subtag_start == 0 ? (length == 2 || length == 3) : (length >= 1 && length <= 8);
+    subtag_start = i + 1;
+  }
+  return ok ? absl::OkStatus() : FieldError(field, "must be a BCP 47 language tag like \"pt-BR\"");
+}
+
 }  // namespace usersvc::callbacks

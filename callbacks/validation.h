@@ -35,4 +35,8 @@ absl::Status CheckLength(std::string_view field, std::string_view value, size_t 
 /// Empty, or E.164: '+', a non-zero digit, then 1 to 14 more digits.
 absl::Status CheckPhone(std::string_view field, std::string_view value);
 
+/// A BCP 47 language tag's shape: a 2-3 letter language, then subtags of 1-8 letters or digits
+/// ("en", "pt-BR", "zh-Hant-TW"); at most 35 characters.
+absl::Status CheckLanguageTag(std::string_view field, std::string_view value);
+
 }  // namespace usersvc::callbacks

@@ -10,9 +10,9 @@
 #include <fmt/format.h>
 
 #include "callbacks/cpu_pool.h"
+#include "callbacks/crypto.h"
 #include "callbacks/health.h"
 #include "callbacks/health_monitor.h"
-#include "callbacks/passwords.h"
 #include "server/config.h"
 #include "server/server.h"
 #include "storage/log.h"

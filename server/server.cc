@@ -3,8 +3,12 @@
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/health_check_service_interface.h>
 
+#include "callbacks/addresses.h"
 #include "callbacks/health.h"
+#include "callbacks/passwords.h"
+#include "callbacks/preferences.h"
 #include "callbacks/users.h"
+#include "callbacks/verification.h"
 #include "storage/log.h"
 
 namespace usersvc::server {
@@ -24,12 +28,34 @@ Server::Server(ServerOptions options, callbacks::Services& services)
 Server::~Server() = default;
 
 void Server::RegisterCalls(grpc::ServerCompletionQueue* cq) {
-  // One line per RPC: the generated Request method and the handler in callbacks/.
+  using S = AsyncService;
+  namespace cb = callbacks;
+  // One line per RPC: the generated Request method and its handler in callbacks/.
+  static constexpr void (*kArmers[])(CallEnvironment&, grpc::ServerCompletionQueue*) = {
+      &UnaryCall<&S::RequestCreateUser, &cb::CreateUser>::Arm,
+      &UnaryCall<&S::RequestGetUser, &cb::GetUser>::Arm,
+      &UnaryCall<&S::RequestGetUserByEmail, &cb::GetUserByEmail>::Arm,
+      &UnaryCall<&S::RequestUpdateUser, &cb::UpdateUser>::Arm,
+      &UnaryCall<&S::RequestDeleteUser, &cb::DeleteUser>::Arm,
+      &UnaryCall<&S::RequestDeactivateUser, &cb::DeactivateUser>::Arm,
+      &UnaryCall<&S::RequestReactivateUser, &cb::ReactivateUser>::Arm,
+      &UnaryCall<&S::RequestHealthCheck, &cb::HealthCheck>::Arm,
+      &UnaryCall<&S::RequestAddAddress, &cb::AddAddress>::Arm,
+      &UnaryCall<&S::RequestGetAddress, &cb::GetAddress>::Arm,
+      &UnaryCall<&S::RequestListAddresses, &cb::ListAddresses>::Arm,
+      &UnaryCall<&S::RequestUpdateAddress, &cb::UpdateAddress>::Arm,
+      &UnaryCall<&S::RequestDeleteAddress, &cb::DeleteAddress>::Arm,
+      &UnaryCall<&S::RequestSetDefaultAddress, &cb::SetDefaultAddress>::Arm,
+      &UnaryCall<&S::RequestSendVerificationEmail, &cb::SendVerificationEmail>::Arm,
+      &UnaryCall<&S::RequestVerifyEmail, &cb::VerifyEmail>::Arm,
+      &UnaryCall<&S::RequestChangePassword, &cb::ChangePassword>::Arm,
+      &UnaryCall<&S::RequestRequestPasswordReset, &cb::RequestPasswordReset>::Arm,
+      &UnaryCall<&S::RequestResetPassword, &cb::ResetPassword>::Arm,
+      &UnaryCall<&S::RequestGetUserPreferences, &cb::GetUserPreferences>::Arm,
+      &UnaryCall<&S::RequestUpdateUserPreferences, &cb::UpdateUserPreferences>::Arm,
+  };
   for (int i = 0; i < options_.calls_per_method; ++i) {
-    UnaryCall<&AsyncService::RequestCreateUser, &callbacks::CreateUser>::Arm(env_, cq);
-    UnaryCall<&AsyncService::RequestGetUser, &callbacks::GetUser>::Arm(env_, cq);
-    UnaryCall<&AsyncService::RequestGetUserByEmail, &callbacks::GetUserByEmail>::Arm(env_, cq);
-    UnaryCall<&AsyncService::RequestHealthCheck, &callbacks::HealthCheck>::Arm(env_, cq);
+    for (auto arm : kArmers) arm(env_, cq);
   }
 }
 

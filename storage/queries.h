@@ -37,6 +37,80 @@ extern const Statement kSelectUserByRequestId;
 extern const Statement kSelectUserById;
 /// $1 email (normalised).
 extern const Statement kSelectUserByEmail;
+/// $1 id, $2 mask (text[]), $3 email, $4 username, $5 first name, $6 last name, $7 phone,
+/// $8 role, $9 expected version (0: any). The user after the change.
+extern const Statement kUpdateUser;
+/// $1 id. Deletes the user (addresses, preferences and tokens cascade) and writes user.deleted;
+/// no row when there was no such user.
+extern const Statement kDeleteUser;
+/// $1 id, $2 active (bool), $3 reason. The user after the change.
+extern const Statement kSetUserActive;
+
+/// Column positions in every row that describes an address.
+enum AddressColumn : int {
+  kAddressId = 0,
+  kAddressUserId,
+  kAddressType,
+  kAddressLabel,
+  kAddressRecipientName,
+  kAddressLine1,
+  kAddressLine2,
+  kAddressCity,
+  kAddressRegion,
+  kAddressPostalCode,
+  kAddressCountryCode,
+  kAddressPhoneNumber,
+  kAddressIsDefault,
+  kAddressCreatedAtMicros,
+  kAddressUpdatedAtMicros,
+};
+
+/// $1 user, $2 type, $3 label, $4 recipient, $5 line1, $6 line2, $7 city, $8 region,
+/// $9 postal code, $10 country, $11 phone. The new address.
+extern const Statement kAddAddress;
+/// $1 user, $2 address.
+extern const Statement kGetAddress;
+/// $1 user, $2 type (0: all). No row: no such user; one row of NULLs: no addresses.
+extern const Statement kListAddresses;
+/// $1 user, $2 address, $3 mask, then the fields as kAddAddress from $4 (type) on.
+extern const Statement kUpdateAddress;
+/// $1 user, $2 address. The deleted address.
+extern const Statement kDeleteAddress;
+/// $1 user, $2 address. The address after the change.
+extern const Statement kSetDefaultAddress;
+
+/// $1 user, $2 token hash (bytea), $3 raw token (for the outbox only), $4 lifetime (interval).
+/// One column: expiry in microseconds since the epoch.
+extern const Statement kIssueVerification;
+/// $1 token hash. The verified user.
+extern const Statement kVerifyEmail;
+/// $1 user. One column: the stored password hash.
+extern const Statement kSelectPasswordHash;
+/// $1 user, $2 the hash the current password matched, $3 the new hash.
+extern const Statement kChangePassword;
+/// $1 email (normalised), $2 token hash, $3 raw token, $4 lifetime.
+extern const Statement kIssuePasswordReset;
+/// $1 token hash, $2 new password hash.
+extern const Statement kResetPassword;
+
+/// Column positions in every row that describes preferences.
+enum PreferencesColumn : int {
+  kPrefLanguage = 0,
+  kPrefCurrency,
+  kPrefTimezone,
+  kPrefEmailNotifications,
+  kPrefSmsNotifications,
+  kPrefMarketingEmails,
+  kPrefTheme,
+  kPrefUpdatedAtMicros,  // NULL until first saved
+};
+
+/// $1 user. No row: no such user.
+extern const Statement kGetPreferences;
+/// $1 user, $2 mask, $3 language, $4 currency, $5 timezone, $6 email notifications,
+/// $7 sms notifications, $8 marketing emails, $9 theme.
+extern const Statement kUpdatePreferences;
+
 /// The health probe.
 extern const Statement kProbe;
 

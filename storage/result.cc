@@ -13,7 +13,8 @@ Result Result::Rows(PgResultPtr rows) { return Result(absl::OkStatus(), std::mov
 Result Result::FromPgError(const PGresult& error) {
   const char* state = PQresultErrorField(&error, PG_DIAG_SQLSTATE);
   const char* constraint = PQresultErrorField(&error, PG_DIAG_CONSTRAINT_NAME);
-  Result result(StatusFromSqlState(state ? state : ""), nullptr);
+  const char* message = PQresultErrorField(&error, PG_DIAG_MESSAGE_PRIMARY);
+  Result result(StatusFromSqlState(state ? state : "", message ? message : ""), nullptr);
   result.sqlstate_ = state ? state : "";
   result.constraint_ = constraint ? constraint : "";
   return result;

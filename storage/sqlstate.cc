@@ -1,8 +1,15 @@
 #include "storage/sqlstate.h"
 
+#include <string>
+
 namespace usersvc::storage {
 
-absl::Status StatusFromSqlState(std::string_view sqlstate) {
+absl::Status StatusFromSqlState(std::string_view sqlstate, std::string_view message) {
+  const std::string ours(message);
+  if (sqlstate == "U0400") return absl::InvalidArgumentError(ours);
+  if (sqlstate == "U0404") return absl::NotFoundError(ours);
+  if (sqlstate == "U0409") return absl::AbortedError(ours);
+  if (sqlstate == "U0412") return absl::FailedPreconditionError(ours);
   if (sqlstate == "23505") return absl::AlreadyExistsError("already exists");
   if (sqlstate == "40001" || sqlstate == "40P01") {
     return absl::AbortedError("concurrent update, retry the call");

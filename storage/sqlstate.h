@@ -7,8 +7,10 @@
 namespace usersvc::storage {
 
 /// The one place where a PostgreSQL SQLSTATE becomes a status for callers. Messages never carry
-/// SQL or data: callers may pass them straight to clients.
-absl::Status StatusFromSqlState(std::string_view sqlstate);
+/// SQL or data, so callers may pass them straight to clients: PostgreSQL's own messages are
+/// replaced, and only the SQLSTATEs of class U0, raised by this service's own SQL functions
+/// (storage/migrations), keep `message`, which those functions write for clients.
+absl::Status StatusFromSqlState(std::string_view sqlstate, std::string_view message = {});
 
 /// The status for a query that was lost with its connection.
 absl::Status ConnectionLost();

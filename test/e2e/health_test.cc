@@ -80,10 +80,10 @@ TEST_CASE("with the database unreachable the server starts NOT_SERVING and calls
 TEST_CASE("a method without a handler yet answers UNIMPLEMENTED at once, not at the deadline") {
   ServerProcess server;
   auto stub = server.stub();
-  user::v1::UpdateUserRequest request;
-  user::v1::UpdateUserResponse response;
+  user::v1::ListUsersRequest request;
+  user::v1::ListUsersResponse response;
   const auto started = std::chrono::steady_clock::now();
-  grpc::Status status = stub->UpdateUser(ContextWithDeadline(5).get(), request, &response);
+  grpc::Status status = stub->ListUsers(ContextWithDeadline(5).get(), request, &response);
   CHECK(status.error_code() == grpc::StatusCode::UNIMPLEMENTED);
   CHECK(std::chrono::steady_clock::now() - started < std::chrono::seconds(1));
 }

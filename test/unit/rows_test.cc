@@ -1,4 +1,4 @@
-#include "callbacks/user_rows.h"
+#include "callbacks/rows.h"
 
 #include <string>
 #include <vector>

@@ -1,4 +1,4 @@
-#include "callbacks/passwords.h"
+#include "callbacks/crypto.h"
 
 #include <catch2/catch.hpp>
 
