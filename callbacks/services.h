@@ -6,15 +6,18 @@
 
 #include "callbacks/cpu_pool.h"
 #include "callbacks/health_monitor.h"
+#include "callbacks/page_tokens.h"
 #include "storage/pool.h"
 
 namespace usersvc::callbacks {
 
-/// What handlers share: the database pool, the password-hashing threads and the health state.
+/// What handlers share: the database pool, the password-hashing threads, the health state and
+/// the page-token key.
 struct Services {
   storage::Pool& pool;
   CpuPool& cpu;
   HealthMonitor& health;
+  const PageTokens& page_tokens;
   std::string version;
   absl::Time started_at;
 };

@@ -24,6 +24,9 @@ ABSL_FLAG(int, max_pending_queries, 4096,
 ABSL_FLAG(int, drain_seconds, 10,
           "on SIGTERM/SIGINT, how long calls in flight may take to finish "
           "(env USER_SVC_DRAIN_SECONDS)");
+ABSL_FLAG(std::string, page_token_key, "",
+          "secret that signs page tokens; the same on every replica (env USER_SVC_PAGE_TOKEN_KEY). "
+          "Empty: a random key per process");
 ABSL_FLAG(std::string, log_level, "info", "debug, info, warning or error (env USER_SVC_LOG_LEVEL)");
 
 namespace usersvc::server {
@@ -48,6 +51,9 @@ absl::Status ApplyEnvironment() {
   if (const char* value = env("USER_SVC_LISTEN")) absl::SetFlag(&FLAGS_listen, value);
   if (const char* value = env("DATABASE_URL")) absl::SetFlag(&FLAGS_database_url, value);
   if (const char* value = env("USER_SVC_LOG_LEVEL")) absl::SetFlag(&FLAGS_log_level, value);
+  if (const char* value = env("USER_SVC_PAGE_TOKEN_KEY")) {
+    absl::SetFlag(&FLAGS_page_token_key, value);
+  }
   for (auto status : {set_int(FLAGS_cq_threads, "USER_SVC_CQ_THREADS"),
                       set_int(FLAGS_db_connections, "USER_SVC_DB_CONNECTIONS"),
                       set_int(FLAGS_max_pending_queries, "USER_SVC_MAX_PENDING_QUERIES"),
@@ -77,6 +83,7 @@ absl::StatusOr<Config> LoadConfig(int argc, char** argv) {
   if (config.db_connections == 0) config.db_connections = 2 * cores;
   config.max_pending_queries = absl::GetFlag(FLAGS_max_pending_queries);
   config.drain_seconds = absl::GetFlag(FLAGS_drain_seconds);
+  config.page_token_key = absl::GetFlag(FLAGS_page_token_key);
   for (size_t i = 1; i < positional.size(); ++i) config.arguments.emplace_back(positional[i]);
 
   if (config.database_url.empty()) {

@@ -17,6 +17,7 @@ struct Config {
   int db_connections;
   int max_pending_queries;
   int drain_seconds;
+  std::string page_token_key;  // secret: never logged
   LogLevel log_level;
   /// Positional arguments left after the flags ("migrate").
   std::vector<std::string> arguments;

@@ -59,7 +59,12 @@ int Serve(const server::Config& config, const sigset_t& signals) {
     Log(LogLevel::kInfo, serving ? "serving" : "not serving");
     if (grpc_server != nullptr) grpc_server->SetServing(serving);
   });
-  callbacks::Services services{pool, cpu, health, kVersion, absl::Now()};
+  if (config.page_token_key.empty()) {
+    Log(LogLevel::kWarning,
+        "no --page_token_key: page tokens will not survive a restart or work across replicas");
+  }
+  const callbacks::PageTokens page_tokens(config.page_token_key);
+  callbacks::Services services{pool, cpu, health, page_tokens, kVersion, absl::Now()};
 
   server::ServerOptions server_options;
   server_options.listen = config.listen;

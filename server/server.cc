@@ -5,6 +5,7 @@
 
 #include "callbacks/addresses.h"
 #include "callbacks/health.h"
+#include "callbacks/listing.h"
 #include "callbacks/passwords.h"
 #include "callbacks/preferences.h"
 #include "callbacks/users.h"
@@ -35,6 +36,8 @@ void Server::RegisterCalls(grpc::ServerCompletionQueue* cq) {
       &UnaryCall<&S::RequestCreateUser, &cb::CreateUser>::Arm,
       &UnaryCall<&S::RequestGetUser, &cb::GetUser>::Arm,
       &UnaryCall<&S::RequestGetUserByEmail, &cb::GetUserByEmail>::Arm,
+      &UnaryCall<&S::RequestListUsers, &cb::ListUsers>::Arm,
+      &UnaryCall<&S::RequestSearchUsers, &cb::SearchUsers>::Arm,
       &UnaryCall<&S::RequestUpdateUser, &cb::UpdateUser>::Arm,
       &UnaryCall<&S::RequestDeleteUser, &cb::DeleteUser>::Arm,
       &UnaryCall<&S::RequestDeactivateUser, &cb::DeactivateUser>::Arm,

@@ -18,28 +18,8 @@
 
 namespace usersvc::server {
 
-/// The methods served through call objects. Methods not listed keep the generated synchronous
-/// default, which answers UNIMPLEMENTED at once instead of leaving the call unanswered.
-using UserAsyncService = user::v1::UserService::WithAsyncMethod_CreateUser<
-    user::v1::UserService::WithAsyncMethod_GetUser<user::v1::UserService::WithAsyncMethod_GetUserByEmail<
-        user::v1::UserService::WithAsyncMethod_UpdateUser<user::v1::UserService::WithAsyncMethod_DeleteUser<
-            user::v1::UserService::WithAsyncMethod_DeactivateUser<user::v1::UserService::WithAsyncMethod_ReactivateUser<
-                user::v1::UserService::WithAsyncMethod_HealthCheck<user::v1::UserService::WithAsyncMethod_AddAddress<
-                    user::v1::UserService::WithAsyncMethod_GetAddress<user::v1::UserService::WithAsyncMethod_ListAddresses<
-                        user::v1::UserService::WithAsyncMethod_UpdateAddress<
-                            user::v1::UserService::WithAsyncMethod_DeleteAddress<
-                                user::v1::UserService::WithAsyncMethod_SetDefaultAddress<
-                                    user::v1::UserService::WithAsyncMethod_SendVerificationEmail<
-                                        user::v1::UserService::WithAsyncMethod_VerifyEmail<
-                                            user::v1::UserService::WithAsyncMethod_ChangePassword<
-                                                user::v1::UserService::WithAsyncMethod_RequestPasswordReset<
-                                                    user::v1::UserService::WithAsyncMethod_ResetPassword<
-                                                        user::v1::UserService::
-                                                            WithAsyncMethod_GetUserPreferences<
-                                                                user::v1::UserService::
-                                                                    WithAsyncMethod_UpdateUserPreferences<
-                                                                        user::v1::UserService::
-                                                                            Service>>>>>>>>>>>>>>>>>>>>>;
+/// Every method of the contract is served through a call object.
+using UserAsyncService = user::v1::UserService::AsyncService;
 
 /// What every call object of one server shares.
 struct CallEnvironment {

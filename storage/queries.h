@@ -111,6 +111,22 @@ extern const Statement kGetPreferences;
 /// $7 sms notifications, $8 marketing emails, $9 theme.
 extern const Statement kUpdatePreferences;
 
+/// ListUsers' sort keys; the id breaks ties.
+enum class UserOrder { kCreatedAt = 0, kEmail = 1, kUsername = 2 };
+
+/// One page of ListUsers. $1 role, $2 is_active, $3 is_email_verified, $4 created_after and
+/// $5 created_before (epoch microseconds): NULL for no filter. $6 the last sort key (text) and
+/// $7 the last id of the previous page, NULL on the first. $8 the limit. Rows: the user columns,
+/// then the sort key as text (kUserColumnCount), then the total matching (+1). An empty page is
+/// one row with NULL user columns and the total.
+const Statement& ListUsers(UserOrder order, bool descending);
+
+/// One page of SearchUsers. $1 the query (trimmed), $2 and $3 the LIKE patterns "q%" and "%q%"
+/// (wildcards escaped), $4 include_inactive, $5 $6 $7 the last rank, username and id of the
+/// previous page (NULL on the first), $8 the limit. Rows as ListUsers, with the rank in place of
+/// the sort key.
+extern const Statement kSearchUsers;
+
 /// The health probe.
 extern const Statement kProbe;
 

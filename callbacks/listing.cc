@@ -1,0 +1,185 @@
+#include "callbacks/listing.h"
+
+#include <memory>
+
+#include <absl/strings/ascii.h>
+#include <absl/strings/str_cat.h>
+
+#include "callbacks/crypto.h"
+#include "callbacks/page_tokens.h"
+#include "callbacks/rows.h"
+#include "callbacks/validation.h"
+#include "storage/queries.h"
+
+namespace usersvc::callbacks {
+namespace {
+
+namespace q = storage::queries;
+using internal::v1::PageCursor;
+
+constexpr int kSortKeyColumn = q::kUserColumnCount;
+constexpr int kTotalColumn = q::kUserColumnCount + 1;
+
+absl::StatusOr<int64_t> Micros(std::string_view field, const google::protobuf::Timestamp& t) {
+  if (t.nanos() < 0 || t.nanos() > 999'999'999 || t.seconds() < -62'135'596'800 ||
+      t.seconds() > 253'402'300'799) {
+    return FieldError(field, "must be a valid timestamp");
+  }
+  return t.seconds() * 1'000'000 + t.nanos() / 1000;
+}
+
+std::optional<std::string> Optional(bool present, std::string value) {
+  return present ? std::optional<std::string>(std::move(value)) : std::nullopt;
+}
+
+/// Everything a page needs once its rows are back.
+struct Page {
+  const PageTokens& tokens;
+  std::string digest;
+  int size;
+  google::protobuf::RepeatedPtrField<user::v1::User>* users;
+  common::v1::PaginationResponse* pagination;
+  Finish finish;
+};
+
+/// Fills users, total and the next token (from the last row shown, when there is one more).
+/// `cursor_of` makes the cursor from a row.
+template <typename CursorOf>
+storage::QueryCallback ReplyWithPage(Page page, CursorOf cursor_of) {
+  return [page = std::move(page), cursor_of](storage::Result rows) mutable {
+    if (!rows.ok()) return std::move(page.finish)(rows.status());
+    int shown = 0;
+    for (int i = 0; i < rows.size() && shown < page.size; ++i) {
+      if (rows.IsNull(i, q::kUserId)) continue;  // an empty page: only the total
+      UserFromRow(rows, i, page.users->Add());
+      ++shown;
+    }
+    page.pagination->set_total_size(rows.empty() ? 0 : rows.Int64(0, kTotalColumn));
+    if (rows.size() > page.size) {  // one row beyond the page: there is a next page
+      PageCursor cursor = cursor_of(rows, page.size - 1);
+      cursor.set_arguments_digest(page.digest);
+      page.pagination->set_next_page_token(page.tokens.Issue(cursor));
+    }
+    std::move(page.finish)(absl::OkStatus());
+  };
+}
+
+}  // namespace
+
+std::string EscapeLike(std::string_view text) {
+  std::string escaped;
+  for (char c : text) {
+    if (c == '\\' || c == '%' || c == '_') escaped.push_back('\\');
+    escaped.push_back(c);
+  }
+  return escaped;
+}
+
+void ListUsers(Services& services,
+               Exchange<user::v1::ListUsersRequest, user::v1::ListUsersResponse> call) {
+  const auto& r = *call.request;
+  const auto& filter = r.filter();
+  absl::StatusOr<int> size = PageSize(r.pagination());
+  if (!size.ok()) return std::move(call.finish)(size.status());
+  if (!user::v1::UserOrderBy_IsValid(r.order_by())) {
+    return std::move(call.finish)(FieldError("order_by", "unknown order"));
+  }
+  if (!common::v1::SortDirection_IsValid(r.direction())) {
+    return std::move(call.finish)(FieldError("direction", "unknown direction"));
+  }
+  if (filter.has_role() && !user::v1::UserRole_IsValid(filter.role())) {
+    return std::move(call.finish)(FieldError("filter.role", "unknown role"));
+  }
+  std::optional<std::string> after, before;
+  if (filter.has_created_after()) {
+    absl::StatusOr<int64_t> micros = Micros("filter.created_after", filter.created_after());
+    if (!micros.ok()) return std::move(call.finish)(micros.status());
+    after = absl::StrCat(*micros);
+  }
+  if (filter.has_created_before()) {
+    absl::StatusOr<int64_t> micros = Micros("filter.created_before", filter.created_before());
+    if (!micros.ok()) return std::move(call.finish)(micros.status());
+    before = absl::StrCat(*micros);
+  }
+  const auto order = r.order_by() == user::v1::USER_ORDER_BY_UNSPECIFIED
+                         ? user::v1::USER_ORDER_BY_CREATED_AT
+                         : r.order_by();
+  // Newest first by default; alphabetical orders ascend by default.
+  const bool descending = r.direction() == common::v1::SORT_DIRECTION_UNSPECIFIED
+                              ? order == user::v1::USER_ORDER_BY_CREATED_AT
+                              : r.direction() == common::v1::SORT_DIRECTION_DESC;
+  const std::string digest = ArgumentFingerprint(
+      {"ListUsers", filter.has_role() ? absl::StrCat(filter.role()) : "-",
+       filter.has_is_active() ? absl::StrCat(filter.is_active()) : "-",
+       filter.has_is_email_verified() ? absl::StrCat(filter.is_email_verified()) : "-",
+       after.value_or("-"), before.value_or("-"), absl::StrCat(order), descending ? "d" : "a"});
+
+  storage::Params params = {
+      Optional(filter.has_role(), absl::StrCat(filter.role())),
+      Optional(filter.has_is_active(), filter.is_active() ? "true" : "false"),
+      Optional(filter.has_is_email_verified(), filter.is_email_verified() ? "true" : "false"),
+      after,
+      before,
+      std::nullopt,
+      std::nullopt,
+      absl::StrCat(*size + 1)};
+  if (!r.pagination().page_token().empty()) {
+    absl::StatusOr<PageCursor> cursor =
+        services.page_tokens.Open(r.pagination().page_token(), digest);
+    if (!cursor.ok()) return std::move(call.finish)(cursor.status());
+    params[5] = cursor->last_key();
+    params[6] = cursor->last_id();
+  }
+  const auto& statement = q::ListUsers(static_cast<q::UserOrder>(order - 1), descending);
+  services.pool.Execute(
+      statement, std::move(params), call.deadline,
+      ReplyWithPage(Page{services.page_tokens, digest, *size, call.response->mutable_users(),
+                         call.response->mutable_pagination(), std::move(call.finish)},
+                    [](const storage::Result& rows, int row) {
+                      PageCursor cursor;
+                      cursor.set_last_key(std::string(rows.Text(row, kSortKeyColumn)));
+                      cursor.set_last_id(std::string(rows.Text(row, q::kUserId)));
+                      return cursor;
+                    }));
+}
+
+void SearchUsers(Services& services,
+                 Exchange<user::v1::SearchUsersRequest, user::v1::SearchUsersResponse> call) {
+  const auto& r = *call.request;
+  std::string_view query = r.query();
+  while (!query.empty() && absl::ascii_isspace(query.front())) query.remove_prefix(1);
+  while (!query.empty() && absl::ascii_isspace(query.back())) query.remove_suffix(1);
+  if (query.empty() || Utf8Length(query) > 100) {
+    return std::move(call.finish)(FieldError("query", "must be 1 to 100 characters"));
+  }
+  absl::StatusOr<int> size = PageSize(r.pagination());
+  if (!size.ok()) return std::move(call.finish)(size.status());
+  const std::string digest =
+      ArgumentFingerprint({"SearchUsers", query, r.include_inactive() ? "all" : "active"});
+  const std::string escaped = EscapeLike(query);
+  storage::Params params = {std::string(query),  escaped + "%",
+                            "%" + escaped + "%", r.include_inactive() ? "true" : "false",
+                            std::nullopt,        std::nullopt,
+                            std::nullopt,        absl::StrCat(*size + 1)};
+  if (!r.pagination().page_token().empty()) {
+    absl::StatusOr<PageCursor> cursor =
+        services.page_tokens.Open(r.pagination().page_token(), digest);
+    if (!cursor.ok()) return std::move(call.finish)(cursor.status());
+    params[4] = absl::StrCat(cursor->last_rank());
+    params[5] = cursor->last_key();
+    params[6] = cursor->last_id();
+  }
+  services.pool.Execute(
+      q::kSearchUsers, std::move(params), call.deadline,
+      ReplyWithPage(Page{services.page_tokens, digest, *size, call.response->mutable_users(),
+                         call.response->mutable_pagination(), std::move(call.finish)},
+                    [](const storage::Result& rows, int row) {
+                      PageCursor cursor;
+                      cursor.set_last_rank(static_cast<int32_t>(rows.Int64(row, kSortKeyColumn)));
+                      cursor.set_last_key(std::string(rows.Text(row, q::kUserUsername)));
+                      cursor.set_last_id(std::string(rows.Text(row, q::kUserId)));
+                      return cursor;
+                    }));
+}
+
+}  // namespace usersvc::callbacks
