@@ -1,16 +1,13 @@
 #pragma once
 
-#include <string>
-
 #include <absl/status/status.h>
 #include <grpcpp/support/status.h>
 
 namespace usersvc::server {
 
-/// absl and gRPC share their status code numbering; only the type changes here.
-inline grpc::Status ToGrpcStatus(const absl::Status& status) {
-  if (status.ok()) return grpc::Status::OK;
-  return grpc::Status(static_cast<grpc::StatusCode>(status.code()), std::string(status.message()));
-}
+/// absl and gRPC share their status code numbering. INVALID_ARGUMENT also carries a
+/// google.rpc.BadRequest in grpc-status-details-bin, read off the message: by the contract every
+/// such message is "<field path>: <what is wrong>".
+grpc::Status ToGrpcStatus(const absl::Status& status);
 
 }  // namespace usersvc::server

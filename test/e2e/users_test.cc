@@ -3,6 +3,8 @@
 
 #include <catch2/catch.hpp>
 
+#include "google/rpc/error_details.pb.h"
+#include "google/rpc/status.pb.h"
 #include "test/support/server_process.h"
 #include "test/support/test_database.h"
 
@@ -98,6 +100,64 @@ TEST_CASE(
     CHECK(status.error_message().rfind(std::string(c.field) + ": ", 0) == 0);
     CHECK(db.Scalar("SELECT count(*) FROM users WHERE username = $1", {"Person_" + suffix}) == "0");
   }
+}
+
+TEST_CASE("INVALID_ARGUMENT carries a google.rpc.BadRequest naming the field") {
+  ServerProcess server;
+  auto stub = server.stub();
+  CreateUserRequest request = NewUserRequest(UniqueSuffix());
+  request.set_email("nope");
+  CreateUserResponse response;
+  grpc::Status status = Create(*stub, request, &response);
+  REQUIRE(status.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+  google::rpc::Status details;
+  REQUIRE(details.ParseFromString(status.error_details()));
+  CHECK(details.code() == grpc::StatusCode::INVALID_ARGUMENT);
+  REQUIRE(details.details_size() == 1);
+  google::rpc::BadRequest bad_request;
+  REQUIRE(details.details(0).UnpackTo(&bad_request));
+  REQUIRE(bad_request.field_violations_size() == 1);
+  CHECK(bad_request.field_violations(0).field() == "email");
+  CHECK(bad_request.field_violations(0).description() == "must be a valid email address");
+}
+
+TEST_CASE("50 racing CreateUser calls with one email: exactly one succeeds") {
+  ServerProcess server;
+  auto stub = server.stub();
+  const std::string email = "race." + UniqueSuffix() + "@example.com";
+  struct Racer {
+    grpc::ClientContext context;
+    CreateUserResponse response;
+    grpc::Status status;
+    std::unique_ptr<grpc::ClientAsyncResponseReader<CreateUserResponse>> reader;
+  };
+  grpc::CompletionQueue cq;
+  std::vector<std::unique_ptr<Racer>> racers;
+  for (int i = 0; i < 50; ++i) {
+    CreateUserRequest request = NewUserRequest(UniqueSuffix());
+    request.set_email(email);
+    auto racer = std::make_unique<Racer>();
+    racer->context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+    racer->reader = stub->AsyncCreateUser(&racer->context, request, &cq);
+    racer->reader->Finish(&racer->response, &racer->status, racer.get());
+    racers.push_back(std::move(racer));
+  }
+  int created = 0;
+  int taken = 0;
+  for (int i = 0; i < 50; ++i) {
+    void* tag = nullptr;
+    bool ok = false;
+    REQUIRE(cq.Next(&tag, &ok));
+    const grpc::Status& status = static_cast<Racer*>(tag)->status;
+    created += status.ok();
+    taken += status.error_code() == grpc::StatusCode::ALREADY_EXISTS;
+  }
+  CHECK(created == 1);
+  CHECK(taken == 49);
+  BlockingDb db;
+  CHECK(db.Scalar("SELECT count(*) FROM user_events WHERE event_type = 'user.created'"
+                  " AND payload->>'email' = $1",
+                  {email}) == "1");
 }
 
 TEST_CASE("CreateUser says which field is taken, ignoring case") {
