@@ -19,6 +19,10 @@ absl::Status HashingQueueFull() {
   return absl::ResourceExhaustedError("server overloaded: password hashing queue full");
 }
 
+absl::Status HashingOutOfMemory() {
+  return absl::ResourceExhaustedError("server overloaded: no memory for password hashing");
+}
+
 /// Runs `work` on the CPU pool, or ends the call RESOURCE_EXHAUSTED when the pool is full.
 /// `finish` is shared with `work`, which owns ending the call once it runs.
 template <typename Work>
@@ -61,7 +65,7 @@ void ChangePassword(
                           absl::UnauthenticatedError("current_password is incorrect"));
                     }
                     std::optional<std::string> new_hash = HashPassword(request->new_password());
-                    if (!new_hash) return std::move(*finish)(HashingQueueFull());
+                    if (!new_hash) return std::move(*finish)(HashingOutOfMemory());
                     services.pool.Execute(q::kChangePassword,
                                           {request->user_id(), std::move(old_hash), *new_hash},
                                           deadline, ReplyEmpty(std::move(*finish)));
@@ -97,7 +101,7 @@ void ResetPassword(Services& services,
                 return std::move(*finish)(absl::DeadlineExceededError("deadline exceeded"));
               }
               std::optional<std::string> new_hash = HashPassword(request->new_password());
-              if (!new_hash) return std::move(*finish)(HashingQueueFull());
+              if (!new_hash) return std::move(*finish)(HashingOutOfMemory());
               services.pool.Execute(q::kResetPassword, {std::move(token_hash), *new_hash}, deadline,
                                     ReplyEmpty(std::move(*finish)));
             });
