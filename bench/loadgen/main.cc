@@ -1,0 +1,179 @@
+// usersvc-loadgen: a ghz-shaped load generator for machines without ghz. One thread drives every
+// call through one completion queue: no thread per request.
+//
+//   usersvc-loadgen --call GetUser --data-file bodies.json -c 64 --connections 4 -z 10s
+//                   [-n N] [--rps R] [-O json] 127.0.0.1:50051
+#include <cstdio>
+#include <fstream>
+#include <memory>
+#include <sstream>
+
+#include <absl/flags/flag.h>
+#include <absl/flags/parse.h>
+#include <absl/flags/usage.h>
+#include <absl/time/clock.h>
+#include <fmt/format.h>
+#include <grpcpp/alarm.h>
+#include <grpcpp/generic/generic_stub.h>
+#include <grpcpp/grpcpp.h>
+
+#include "bench/loadgen/report.h"
+#include "bench/loadgen/request_bodies.h"
+
+ABSL_FLAG(std::string, call, "", "method: user.v1.UserService.GetUser, or just GetUser");
+ABSL_FLAG(std::string, data_file, "", "request bodies: JSON object, array, or one per line");
+ABSL_FLAG(std::string, data, "{}", "one JSON request body, when there is no --data-file");
+ABSL_FLAG(int, c, 50, "requests in flight at once");
+ABSL_FLAG(int, connections, 1, "TCP connections the requests spread over");
+ABSL_FLAG(absl::Duration, z, absl::ZeroDuration(), "run this long (e.g. 10s)");
+ABSL_FLAG(int64_t, n, 0, "run this many requests (default 200 when -z is not given)");
+ABSL_FLAG(double, rps, 0, "at most this many requests per second (0: no limit)");
+ABSL_FLAG(absl::Duration, timeout, absl::Seconds(20), "deadline of each request");
+ABSL_FLAG(std::string, O, "summary", "output: summary or json");
+
+namespace usersvc::bench {
+namespace {
+
+class LoadRun {
+ public:
+  LoadRun(std::string target, Method method, std::vector<grpc::ByteBuffer> bodies)
+      : method_(std::move(method)), bodies_(std::move(bodies)) {
+    concurrency_ = std::max(1, absl::GetFlag(FLAGS_c));
+    limit_ = absl::GetFlag(FLAGS_n);
+    duration_ = absl::GetFlag(FLAGS_z);
+    if (limit_ == 0 && duration_ == absl::ZeroDuration()) limit_ = 200;
+    rps_ = absl::GetFlag(FLAGS_rps);
+    timeout_ = absl::GetFlag(FLAGS_timeout);
+    for (int i = 0; i < std::max(1, absl::GetFlag(FLAGS_connections)); ++i) {
+      // A distinct argument keeps channels from sharing one subchannel (one TCP connection).
+      grpc::ChannelArguments args;
+      args.SetInt("usersvc.loadgen.connection", i);
+      stubs_.push_back(std::make_unique<grpc::GenericStub>(
+          grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(), args)));
+    }
+  }
+
+  Report Run() {
+    started_ = absl::Now();
+    std::vector<std::unique_ptr<Slot>> slots;
+    for (int i = 0; i < concurrency_; ++i) {
+      slots.push_back(std::make_unique<Slot>());
+      slots.back()->stub = stubs_[i % stubs_.size()].get();
+      Launch(*slots.back());
+    }
+    void* tag = nullptr;
+    bool ok = false;
+    while (pending_ > 0 && cq_.Next(&tag, &ok)) {
+      Event* event = static_cast<Event*>(tag);
+      Slot& slot = *event->slot;
+      if (event->is_alarm) {
+        Send(slot);
+        continue;
+      }
+      --pending_;
+      report_.Record(absl::ToInt64Nanoseconds(absl::Now() - slot.sent), slot.status);
+      Launch(slot);
+    }
+    report_.SetTotal(absl::ToInt64Nanoseconds(absl::Now() - started_));
+    cq_.Shutdown();
+    while (cq_.Next(&tag, &ok)) {
+    }
+    return std::move(report_);
+  }
+
+ private:
+  struct Slot;
+  struct Event {
+    Slot* slot;
+    bool is_alarm;
+  };
+  struct Slot {
+    grpc::GenericStub* stub = nullptr;
+    std::unique_ptr<grpc::ClientContext> context;
+    std::unique_ptr<grpc::GenericClientAsyncResponseReader> reader;
+    grpc::ByteBuffer reply;
+    grpc::Status status;
+    grpc::Alarm alarm;
+    absl::Time sent;
+    int64_t index = 0;
+    Event done{this, false};
+    Event due{this, true};
+  };
+
+  // Starts the slot's next request now, or sets an alarm for when the rate limit allows it.
+  void Launch(Slot& slot) {
+    if (limit_ > 0 && issued_ >= limit_) return;
+    if (duration_ > absl::ZeroDuration() && absl::Now() >= started_ + duration_) return;
+    slot.index = issued_++;
+    ++pending_;
+    if (rps_ > 0) {
+      const absl::Time due = started_ + absl::Seconds(slot.index / rps_);
+      if (due > absl::Now()) {
+        slot.alarm.Set(&cq_, absl::ToChronoTime(due), &slot.due);
+        return;
+      }
+    }
+    Send(slot);
+  }
+
+  void Send(Slot& slot) {
+    slot.context = std::make_unique<grpc::ClientContext>();
+    slot.context->set_deadline(absl::ToChronoTime(absl::Now() + timeout_));
+    slot.sent = absl::Now();
+    slot.reader = slot.stub->PrepareUnaryCall(slot.context.get(), method_.path,
+                                              bodies_[slot.index % bodies_.size()], &cq_);
+    slot.reader->StartCall();
+    slot.reader->Finish(&slot.reply, &slot.status, &slot.done);
+  }
+
+  Method method_;
+  std::vector<grpc::ByteBuffer> bodies_;
+  std::vector<std::unique_ptr<grpc::GenericStub>> stubs_;
+  grpc::CompletionQueue cq_;
+  Report report_;
+  int concurrency_;
+  int64_t limit_;
+  absl::Duration duration_;
+  double rps_;
+  absl::Duration timeout_;
+  absl::Time started_;
+  int64_t issued_ = 0;
+  int64_t pending_ = 0;
+};
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream file(path);
+  std::stringstream content;
+  content << file.rdbuf();
+  return content.str();
+}
+
+}  // namespace
+}  // namespace usersvc::bench
+
+int main(int argc, char** argv) {
+  using namespace usersvc::bench;  // NOLINT
+  absl::SetProgramUsageMessage("usersvc-loadgen [flags] HOST:PORT  (ghz-like load generator)");
+  std::vector<char*> positional = absl::ParseCommandLine(argc, argv);
+  if (positional.size() != 2) {
+    fmt::print(stderr, "usage: usersvc-loadgen [flags] HOST:PORT (see --help)\n");
+    return 2;
+  }
+  auto method = FindMethod(absl::GetFlag(FLAGS_call));
+  if (!method.ok()) {
+    fmt::print(stderr, "{}\n", std::string(method.status().message()));
+    return 2;
+  }
+  const std::string data_file = absl::GetFlag(FLAGS_data_file);
+  auto bodies = EncodeBodies(data_file.empty() ? absl::GetFlag(FLAGS_data) : ReadFile(data_file),
+                             method->request_type);
+  if (!bodies.ok()) {
+    fmt::print(stderr, "{}\n", std::string(bodies.status().message()));
+    return 2;
+  }
+  LoadRun run(positional[1], *std::move(method), *std::move(bodies));
+  Report report = run.Run();
+  const std::string output = absl::GetFlag(FLAGS_O);
+  fmt::print("{}\n", output == "json" ? report.Json() : report.Summary());
+  return 0;
+}
