@@ -154,7 +154,17 @@ std::string ReadFile(const std::string& path) {
 int main(int argc, char** argv) {
   using namespace usersvc::bench;  // NOLINT
   absl::SetProgramUsageMessage("usersvc-loadgen [flags] HOST:PORT  (ghz-like load generator)");
-  std::vector<char*> positional = absl::ParseCommandLine(argc, argv);
+  // ghz spells its flags with dashes (--data-file); abseil with underscores. Accept both.
+  std::vector<std::string> normalised(argv, argv + argc);
+  for (std::string& arg : normalised) {
+    if (arg.rfind("--", 0) != 0) continue;
+    for (size_t i = 2; i < arg.size() && arg[i] != '='; ++i) {
+      if (arg[i] == '-') arg[i] = '_';
+    }
+  }
+  std::vector<char*> args;
+  for (std::string& arg : normalised) args.push_back(arg.data());
+  std::vector<char*> positional = absl::ParseCommandLine(static_cast<int>(args.size()), args.data());
   if (positional.size() != 2) {
     fmt::print(stderr, "usage: usersvc-loadgen [flags] HOST:PORT (see --help)\n");
     return 2;
