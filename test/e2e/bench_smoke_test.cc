@@ -1,0 +1,41 @@
+// The benchmark's tools, briefly: usersvc-loadgen against the real server reports no errors.
+#include <cstdio>
+
+#include <catch2/catch.hpp>
+
+#include "test/support/fixtures.h"
+
+namespace usersvc::test {
+namespace {
+
+std::string RunLoadgen(const std::string& args) {
+  const std::string command = std::string(USERSVC_LOADGEN) + " " + args + " 2>&1";
+  FILE* pipe = popen(command.c_str(), "r");
+  REQUIRE(pipe != nullptr);
+  std::string output;
+  char buffer[4096];
+  while (size_t n = fread(buffer, 1, sizeof buffer, pipe)) output.append(buffer, n);
+  CHECK(pclose(pipe) == 0);
+  return output;
+}
+
+TEST_CASE("bench smoke: the load generator drives GetUser and HealthCheck with zero errors") {
+  ServerProcess server;
+  auto stub = server.stub();
+  TestUser who = CreateTestUser(*stub);
+  const std::string get_user =
+      RunLoadgen("--call GetUser --data '{\"user_id\":\"" + who.user.id() +
+                 "\"}' -c 32 --connections 2 -z 2s -O json " + server.address());
+  INFO(get_user);
+  CHECK(get_user.find("\"errorDistribution\":{}") != std::string::npos);
+  CHECK(get_user.find("\"statusCodeDistribution\":{\"OK\":") != std::string::npos);
+
+  const std::string health =
+      RunLoadgen("--call user.v1.UserService/HealthCheck -n 500 -c 16 " + server.address());
+  INFO(health);
+  CHECK(health.find("[OK]\t500 responses") != std::string::npos);
+  CHECK(health.find("Error distribution") == std::string::npos);
+}
+
+}  // namespace
+}  // namespace usersvc::test
