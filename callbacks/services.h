@@ -7,6 +7,7 @@
 #include "callbacks/cpu_pool.h"
 #include "callbacks/health_monitor.h"
 #include "callbacks/page_tokens.h"
+#include "callbacks/user_lookups.h"
 #include "storage/pool.h"
 
 namespace usersvc::callbacks {
@@ -18,6 +19,7 @@ struct Services {
   CpuPool& cpu;
   HealthMonitor& health;
   const PageTokens& page_tokens;
+  UserLookups& lookups;
   std::string version;
   absl::Time started_at;
 };

@@ -9,6 +9,7 @@
 #include "callbacks/field_mask.h"
 #include "callbacks/replies.h"
 #include "callbacks/rows.h"
+#include "callbacks/user_lookups.h"
 #include "callbacks/validation.h"
 #include "storage/queries.h"
 
@@ -20,6 +21,16 @@ using user::v1::User;
 
 storage::QueryCallback ReplyWithUser(User* out, Finish finish) {
   return ReplyWithRow(out, &UserFromRow, std::move(finish), "user not found");
+}
+
+UserLookups::Callback ReplyWithLookedUpUser(User* out, Finish finish) {
+  return [out, finish = std::move(finish)](absl::Status status, const storage::Result* rows,
+                                           int row) mutable {
+    if (!status.ok()) return std::move(finish)(std::move(status));
+    if (row < 0) return std::move(finish)(absl::NotFoundError("user not found"));
+    UserFromRow(*rows, row, out);
+    std::move(finish)(absl::OkStatus());
+  };
 }
 
 /// ALREADY_EXISTS naming the field whose unique index was hit.
@@ -170,8 +181,9 @@ void GetUser(Services& services,
   if (auto status = CheckUuid("user_id", call.request->user_id()); !status.ok()) {
     return std::move(call.finish)(status);
   }
-  services.pool.Execute(q::kSelectUserById, {call.request->user_id()}, call.deadline,
-                        ReplyWithUser(call.response->mutable_user(), std::move(call.finish)));
+  services.lookups.ById(
+      call.request->user_id(),
+      ReplyWithLookedUpUser(call.response->mutable_user(), std::move(call.finish)));
 }
 
 void GetUserByEmail(
@@ -179,8 +191,8 @@ void GetUserByEmail(
     Exchange<user::v1::GetUserByEmailRequest, user::v1::GetUserByEmailResponse> call) {
   absl::StatusOr<std::string> email = NormalizeEmail("email", call.request->email());
   if (!email.ok()) return std::move(call.finish)(email.status());
-  services.pool.Execute(q::kSelectUserByEmail, {*std::move(email)}, call.deadline,
-                        ReplyWithUser(call.response->mutable_user(), std::move(call.finish)));
+  services.lookups.ByEmail(*std::move(email), ReplyWithLookedUpUser(call.response->mutable_user(),
+                                                                    std::move(call.finish)));
 }
 
 absl::StatusOr<UserChange> ValidateUpdateUser(const user::v1::UpdateUserRequest& request) {

@@ -64,7 +64,8 @@ int Serve(const server::Config& config, const sigset_t& signals) {
         "no --page_token_key: page tokens will not survive a restart or work across replicas");
   }
   const callbacks::PageTokens page_tokens(config.page_token_key);
-  callbacks::Services services{pool, cpu, health, page_tokens, kVersion, absl::Now()};
+  callbacks::UserLookups lookups(pool);
+  callbacks::Services services{pool, cpu, health, page_tokens, lookups, kVersion, absl::Now()};
 
   server::ServerOptions server_options;
   server_options.listen = config.listen;

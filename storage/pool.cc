@@ -105,6 +105,15 @@ size_t Pool::queued() const {
 
 void Pool::Execute(const Statement& statement, Params params, absl::Time deadline,
                    QueryCallback done) {
+  Enqueue({&statement, std::move(params), nullptr, deadline, std::move(done)});
+}
+
+void Pool::ExecuteDeferred(const Statement& statement, ParamsAtSend params_at_send,
+                           absl::Time deadline, QueryCallback done) {
+  Enqueue({&statement, {}, std::move(params_at_send), deadline, std::move(done)});
+}
+
+void Pool::Enqueue(Pending pending) {
   absl::Status refusal;
   bool was_empty = false;
   {
@@ -115,11 +124,11 @@ void Pool::Execute(const Statement& statement, Params params, absl::Time deadlin
       refusal = absl::ResourceExhaustedError("server overloaded: too many pending queries");
     } else {
       was_empty = queue_.empty();
-      queue_.push_back({&statement, std::move(params), deadline, std::move(done)});
+      queue_.push_back(std::move(pending));
     }
   }
   if (!refusal.ok()) {
-    std::move(done)(Result::Failure(std::move(refusal)));
+    std::move(pending.done)(Result::Failure(std::move(refusal)));
     return;
   }
   // The pool thread drains the whole queue whenever it wakes, so only the first query into an
@@ -314,6 +323,7 @@ void Pool::Dispatch() {
       Complete(pending.done, Result::Failure(ConnectionLost()));
       continue;
     }
+    if (pending.params_at_send) pending.params = std::move(pending.params_at_send)();
     if (!target->conn.SendQuery(*pending.statement, pending.params)) {
       Complete(pending.done, Result::Failure(ConnectionLost()));
       FailConnection(*target, "query could not be sent");

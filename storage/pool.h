@@ -55,6 +55,15 @@ class Pool {
   /// queue is full; dropped with DEADLINE_EXCEEDED if `deadline` passes before it is sent.
   void Execute(const Statement& statement, Params params, absl::Time deadline, QueryCallback done);
 
+  /// Produces a query's parameters when it is sent (see ExecuteDeferred).
+  using ParamsAtSend = absl::AnyInvocable<Params() &&>;
+
+  /// Like Execute, but `params_at_send` runs on the pool thread just before the query is sent,
+  /// and never if the query is refused or dropped first. A caller can thus keep adding to what
+  /// the query asks for while it waits for a connection (see callbacks/user_lookups.h).
+  void ExecuteDeferred(const Statement& statement, ParamsAtSend params_at_send, absl::Time deadline,
+                       QueryCallback done);
+
   int connections() const { return options_.connections; }
   int ready_connections() const { return ready_count_.load(std::memory_order_relaxed); }
   size_t queued() const;
@@ -63,11 +72,13 @@ class Pool {
   struct Pending {
     const Statement* statement;
     Params params;
+    ParamsAtSend params_at_send;  // when set, replaces params at send time
     absl::Time deadline;
     QueryCallback done;
   };
   struct Slot;
 
+  void Enqueue(Pending pending);
   void Run();
   void BeginConnect(Slot& slot);
   void AdvanceConnect(Slot& slot);

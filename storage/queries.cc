@@ -36,6 +36,13 @@ const Statement kSelectUserById{"select_user_by_id",
 const Statement kSelectUserByEmail{"select_user_by_email",
                                    "SELECT " USERSVC_USER_COLUMNS " FROM users WHERE email = $1"};
 
+const Statement kSelectUsersByIds{
+    "select_users_by_ids", "SELECT " USERSVC_USER_COLUMNS " FROM users WHERE id = ANY($1::uuid[])"};
+
+const Statement kSelectUsersByEmails{"select_users_by_emails",
+                                     "SELECT " USERSVC_USER_COLUMNS
+                                     " FROM users WHERE email = ANY($1::text[])"};
+
 const Statement kUpdateUser{"update_user",
                             "SELECT " USERSVC_USER_COLUMNS
                             " FROM usersvc_update_user($1, $2, $3, $4, $5, $6, $7, $8, $9)"};
@@ -201,7 +208,9 @@ const Statement kProbe{"probe", "SELECT 1"};
 #undef USERSVC_USER_COLUMNS
 
 std::vector<Statement> All() {
-  std::vector<Statement> all = {kInsertUser,
+  std::vector<Statement> all = {kSelectUsersByIds,
+                                kSelectUsersByEmails,
+                                kInsertUser,
                                 kSelectUserByRequestId,
                                 kSelectUserById,
                                 kSelectUserByEmail,

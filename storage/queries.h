@@ -37,6 +37,10 @@ extern const Statement kSelectUserByRequestId;
 extern const Statement kSelectUserById;
 /// $1 email (normalised).
 extern const Statement kSelectUserByEmail;
+/// $1 ids (uuid[]): the users among them, in no particular order.
+extern const Statement kSelectUsersByIds;
+/// $1 emails (text[], normalised): the users among them, in no particular order.
+extern const Statement kSelectUsersByEmails;
 /// $1 id, $2 mask (text[]), $3 email, $4 username, $5 first name, $6 last name, $7 phone,
 /// $8 role, $9 expected version (0: any). The user after the change.
 extern const Statement kUpdateUser;

@@ -1,0 +1,88 @@
+#include "callbacks/user_lookups.h"
+
+#include <unordered_map>
+#include <vector>
+
+#include "storage/queries.h"
+
+namespace usersvc::callbacks {
+namespace {
+
+namespace q = storage::queries;
+
+// Bounds one statement's array; a full batch starts the next one.
+constexpr size_t kMaxBatch = 256;
+
+}  // namespace
+
+struct UserLookups::Batch {
+  // Written under the mutex until `sealed`; after that only the pool thread reads them.
+  std::vector<std::string> keys;
+  std::vector<Callback> waiters;
+  bool sealed = false;
+};
+
+std::string ArrayLiteral(const std::vector<std::string>& values) {
+  std::string literal = "{";
+  for (const std::string& value : values) {
+    if (literal.size() > 1) literal += ',';
+    literal += '"';
+    for (char c : value) {
+      if (c == '"' || c == '\\') literal += '\\';
+      literal += c;
+    }
+    literal += '"';
+  }
+  return literal + "}";
+}
+
+void UserLookups::Add(Kind kind, std::string key, Callback done) {
+  std::shared_ptr<Batch> new_batch;
+  {
+    std::lock_guard lock(mutex_);
+    std::shared_ptr<Batch>& open = open_[kind];
+    if (open == nullptr || open->sealed || open->keys.size() >= kMaxBatch) {
+      open = std::make_shared<Batch>();
+      new_batch = open;
+    }
+    open->keys.push_back(std::move(key));
+    open->waiters.push_back(std::move(done));
+  }
+  if (new_batch == nullptr) return;  // rides along with a query already queued
+  auto seal = [this, batch = new_batch]() {
+    std::lock_guard lock(mutex_);
+    batch->sealed = true;
+  };
+  // No deadline of its own: each waiter's call keeps its own, and a batch is worth sending while
+  // any of them may still want the answer.
+  pool_.ExecuteDeferred(
+      kind == kById ? q::kSelectUsersByIds : q::kSelectUsersByEmails,
+      [seal, batch = new_batch]() mutable {
+        seal();
+        return storage::Params{ArrayLiteral(batch->keys)};
+      },
+      absl::InfiniteFuture(),
+      [this, kind, seal, batch = new_batch](storage::Result rows) mutable {
+        seal();  // a refused query was never sent, so never sealed
+        Answer(kind, *batch, rows);
+      });
+}
+
+void UserLookups::Answer(Kind kind, Batch& batch, const storage::Result& rows) {
+  std::unordered_map<std::string_view, int> row_of;
+  if (rows.ok()) {
+    const int key_column = kind == kById ? q::kUserId : q::kUserEmail;
+    for (int i = 0; i < rows.size(); ++i) row_of.emplace(rows.Text(i, key_column), i);
+  }
+  for (size_t i = 0; i < batch.waiters.size(); ++i) {
+    if (!rows.ok()) {
+      std::move(batch.waiters[i])(rows.status(), nullptr, -1);
+      continue;
+    }
+    auto found = row_of.find(batch.keys[i]);
+    std::move(batch.waiters[i])(absl::OkStatus(), &rows,
+                                found == row_of.end() ? -1 : found->second);
+  }
+}
+
+}  // namespace usersvc::callbacks
