@@ -23,6 +23,8 @@ ABSL_FLAG(double, preferences_share, 0.2, "share of users with saved preferences
 ABSL_FLAG(std::string, out_dir, ".", "where to write the request bodies (*.json)");
 ABSL_FLAG(int, bodies, 10000, "request bodies per lookup case");
 ABSL_FLAG(int, create_bodies, 50000, "CreateUser bodies (each a new, unique user)");
+ABSL_FLAG(int, measure_hashes, 0,
+          "only time this many argon2id hashes on one thread and print hashes/s");
 
 namespace {
 
@@ -76,6 +78,13 @@ void WriteBodies(const std::string& path, int count, const std::function<std::st
 
 int main(int argc, char** argv) {
   absl::ParseCommandLine(argc, argv);
+  if (const int hashes = absl::GetFlag(FLAGS_measure_hashes); hashes > 0) {
+    if (!usersvc::callbacks::InitCrypto()) return 1;
+    const absl::Time started = absl::Now();
+    for (int i = 0; i < hashes; ++i) (void)usersvc::callbacks::HashPassword("bench password");
+    fmt::print("{:.1f}\n", hashes / absl::ToDoubleSeconds(absl::Now() - started));
+    return 0;
+  }
   const std::string url = absl::GetFlag(FLAGS_database_url);
   const int64_t users = absl::GetFlag(FLAGS_users);
   if (url.empty() || users < 1) {
