@@ -273,31 +273,15 @@ TEST_CASE("Concurrent updates with the same expected_version: exactly one wins")
   auto stub = server.stub();
   TestUser who = CreateTestUser(*stub);
   constexpr int kRacers = 10;
-  grpc::CompletionQueue cq;
-  struct Racer {
-    grpc::ClientContext context;
-    UpdateUserResponse response;
-    grpc::Status status;
-    std::unique_ptr<grpc::ClientAsyncResponseReader<UpdateUserResponse>> reader;
-  };
-  std::vector<std::unique_ptr<Racer>> racers;
+  std::vector<UpdateUserRequest> requests;
   for (int i = 0; i < kRacers; ++i) {
-    UpdateUserRequest request = Update(who);
-    request.mutable_user()->set_first_name("Racer" + std::to_string(i));
-    request.set_expected_version(1);
-    auto racer = std::make_unique<Racer>();
-    racer->context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
-    racer->reader = stub->AsyncUpdateUser(&racer->context, request, &cq);
-    racer->reader->Finish(&racer->response, &racer->status, racer.get());
-    racers.push_back(std::move(racer));
+    requests.push_back(Update(who));
+    requests.back().mutable_user()->set_first_name("Racer" + std::to_string(i));
+    requests.back().set_expected_version(1);
   }
   int won = 0;
   int aborted = 0;
-  for (int i = 0; i < kRacers; ++i) {
-    void* tag = nullptr;
-    bool ok = false;
-    REQUIRE(cq.Next(&tag, &ok));
-    const grpc::Status& status = static_cast<Racer*>(tag)->status;
+  for (const grpc::Status& status : CallConcurrently(*stub, &Stub::AsyncUpdateUser, requests)) {
     won += status.ok();
     aborted += status.error_code() == grpc::StatusCode::ABORTED;
   }

@@ -5,6 +5,7 @@
 
 #include "google/rpc/error_details.pb.h"
 #include "google/rpc/status.pb.h"
+#include "test/support/fixtures.h"
 #include "test/support/server_process.h"
 #include "test/support/test_database.h"
 
@@ -125,30 +126,14 @@ TEST_CASE("50 racing CreateUser calls with one email: exactly one succeeds") {
   ServerProcess server;
   auto stub = server.stub();
   const std::string email = "race." + UniqueSuffix() + "@example.com";
-  struct Racer {
-    grpc::ClientContext context;
-    CreateUserResponse response;
-    grpc::Status status;
-    std::unique_ptr<grpc::ClientAsyncResponseReader<CreateUserResponse>> reader;
-  };
-  grpc::CompletionQueue cq;
-  std::vector<std::unique_ptr<Racer>> racers;
+  std::vector<CreateUserRequest> requests;
   for (int i = 0; i < 50; ++i) {
-    CreateUserRequest request = NewUserRequest(UniqueSuffix());
-    request.set_email(email);
-    auto racer = std::make_unique<Racer>();
-    racer->context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
-    racer->reader = stub->AsyncCreateUser(&racer->context, request, &cq);
-    racer->reader->Finish(&racer->response, &racer->status, racer.get());
-    racers.push_back(std::move(racer));
+    requests.push_back(NewUserRequest(UniqueSuffix()));
+    requests.back().set_email(email);
   }
   int created = 0;
   int taken = 0;
-  for (int i = 0; i < 50; ++i) {
-    void* tag = nullptr;
-    bool ok = false;
-    REQUIRE(cq.Next(&tag, &ok));
-    const grpc::Status& status = static_cast<Racer*>(tag)->status;
+  for (const grpc::Status& status : CallConcurrently(*stub, &Stub::AsyncCreateUser, requests)) {
     created += status.ok();
     taken += status.error_code() == grpc::StatusCode::ALREADY_EXISTS;
   }

@@ -1,6 +1,9 @@
 #pragma once
 
+#include <chrono>
+#include <memory>
 #include <string>
+#include <vector>
 
 #include <grpcpp/grpcpp.h>
 
@@ -24,6 +27,42 @@ grpc::Status Call(Stub& stub,
                   grpc::Status (Stub::*method)(grpc::ClientContext*, const Request&, Response*),
                   const Request& request, Response* response) {
   return (stub.*method)(ContextWithDeadline(10).get(), request, response);
+}
+
+/// Sends every request at once through `start` (a Stub::AsyncX member), waits for all of them,
+/// and returns their statuses in request order; `responses`, when given, gets the replies.
+template <typename Request, typename Response>
+std::vector<grpc::Status> CallConcurrently(
+    Stub& stub,
+    std::unique_ptr<grpc::ClientAsyncResponseReader<Response>> (Stub::*start)(
+        grpc::ClientContext*, const Request&, grpc::CompletionQueue*),
+    const std::vector<Request>& requests, std::vector<Response>* responses = nullptr) {
+  struct Pending {
+    grpc::ClientContext context;
+    Response response;
+    grpc::Status status;
+    std::unique_ptr<grpc::ClientAsyncResponseReader<Response>> reader;
+  };
+  grpc::CompletionQueue cq;
+  std::vector<std::unique_ptr<Pending>> calls;
+  for (const Request& request : requests) {
+    auto call = std::make_unique<Pending>();
+    call->context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+    call->reader = (stub.*start)(&call->context, request, &cq);
+    call->reader->Finish(&call->response, &call->status, call.get());
+    calls.push_back(std::move(call));
+  }
+  for (size_t i = 0; i < calls.size(); ++i) {
+    void* tag = nullptr;
+    bool ok = false;
+    if (!cq.Next(&tag, &ok)) break;
+  }
+  std::vector<grpc::Status> statuses;
+  for (auto& call : calls) {
+    statuses.push_back(call->status);
+    if (responses != nullptr) responses->push_back(call->response);
+  }
+  return statuses;
 }
 
 /// Creates a user with unique email and username; fails the test if CreateUser does not succeed.
