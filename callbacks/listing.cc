@@ -2,7 +2,6 @@
 
 #include <memory>
 
-#include <absl/strings/ascii.h>
 #include <absl/strings/str_cat.h>
 
 #include "callbacks/crypto.h"
@@ -146,9 +145,7 @@ void ListUsers(Services& services,
 void SearchUsers(Services& services,
                  Exchange<user::v1::SearchUsersRequest, user::v1::SearchUsersResponse> call) {
   const auto& r = *call.request;
-  std::string_view query = r.query();
-  while (!query.empty() && absl::ascii_isspace(query.front())) query.remove_prefix(1);
-  while (!query.empty() && absl::ascii_isspace(query.back())) query.remove_suffix(1);
+  const std::string_view query = TrimAscii(r.query());
   if (query.empty() || Utf8Length(query) > 100) {
     return std::move(call.finish)(FieldError("query", "must be 1 to 100 characters"));
   }

@@ -48,6 +48,12 @@ absl::Status FieldError(std::string_view field, std::string_view description) {
   return absl::InvalidArgumentError(fmt::format("{}: {}", field, description));
 }
 
+std::string_view TrimAscii(std::string_view text) {
+  while (!text.empty() && absl::ascii_isspace(text.front())) text.remove_prefix(1);
+  while (!text.empty() && absl::ascii_isspace(text.back())) text.remove_suffix(1);
+  return text;
+}
+
 size_t Utf8Length(std::string_view text) {
   size_t count = 0;
   for (unsigned char c : text) count += (c & 0xC0) != 0x80;  // count every byte but continuations
@@ -64,9 +70,7 @@ absl::Status CheckUuid(std::string_view field, std::string_view value) {
 }
 
 absl::StatusOr<std::string> NormalizeEmail(std::string_view field, std::string_view raw) {
-  while (!raw.empty() && absl::ascii_isspace(raw.front())) raw.remove_prefix(1);
-  while (!raw.empty() && absl::ascii_isspace(raw.back())) raw.remove_suffix(1);
-  std::string email(raw);
+  std::string email(TrimAscii(raw));
   for (char& c : email) c = absl::ascii_tolower(c);
   if (email.empty()) return FieldError(field, "is required");
   if (Utf8Length(email) > 254) return FieldError(field, "must be at most 254 characters");

@@ -14,6 +14,9 @@ namespace usersvc::callbacks {
 /// INVALID_ARGUMENT "<field>: <description>".
 absl::Status FieldError(std::string_view field, std::string_view description);
 
+/// `text` without leading and trailing ASCII white space.
+std::string_view TrimAscii(std::string_view text);
+
 /// Code points in `text` (protobuf has already checked it is UTF-8).
 size_t Utf8Length(std::string_view text);
 

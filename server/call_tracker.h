@@ -9,17 +9,15 @@ namespace usersvc::server {
 /// is left before it shuts the completion queues down. Also says whether the server is draining.
 class CallTracker {
  public:
-  bool draining() const {
-    absl::MutexLock lock(&mutex_);
-    return draining_;
-  }
   void StartDraining() {
     absl::MutexLock lock(&mutex_);
     draining_ = true;
   }
-  void Begin() {
+  /// Counts an arriving call; true if the server is draining and the call must be refused.
+  [[nodiscard]] bool Begin() {
     absl::MutexLock lock(&mutex_);
     ++in_flight_;
+    return draining_;
   }
   void End() {
     absl::MutexLock lock(&mutex_);

@@ -67,13 +67,13 @@ class UnaryCall {
       return;
     }
     // Counted before re-arming, so shutdown cannot close this queue while Arm posts to it.
-    env_.tracker->Begin();
+    const bool draining = env_.tracker->Begin();
     // Re-arm first, so a call of this kind is always waiting. Once Server::Shutdown has begun
     // the new request fails at once (ok = false) on this still-live queue.
     Arm(env_, cq_);
     started_ = absl::Now();
     state_ = State::kAwaitHandler;
-    if (env_.tracker->draining()) {
+    if (draining) {
       Finish(absl::UnavailableError("server is shutting down"));
       return;
     }

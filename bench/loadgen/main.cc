@@ -164,7 +164,8 @@ int main(int argc, char** argv) {
   }
   std::vector<char*> args;
   for (std::string& arg : normalised) args.push_back(arg.data());
-  std::vector<char*> positional = absl::ParseCommandLine(static_cast<int>(args.size()), args.data());
+  std::vector<char*> positional =
+      absl::ParseCommandLine(static_cast<int>(args.size()), args.data());
   if (positional.size() != 2) {
     fmt::print(stderr, "usage: usersvc-loadgen [flags] HOST:PORT (see --help)\n");
     return 2;

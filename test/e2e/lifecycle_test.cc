@@ -7,6 +7,7 @@
 
 #include <catch2/catch.hpp>
 
+#include "test/support/fixtures.h"
 #include "test/support/server_process.h"
 #include "test/support/test_database.h"
 
@@ -50,21 +51,10 @@ int ConcurrentGets(const ServerProcess& server, const std::string& user_id, int 
   return ok_count;
 }
 
-std::string CreateUser(user::v1::UserService::Stub& stub) {
-  const std::string suffix = UniqueSuffix();
-  user::v1::CreateUserRequest request;
-  request.set_email("load." + suffix + "@example.com");
-  request.set_username("load_" + suffix);
-  request.set_password("load password " + suffix);
-  user::v1::CreateUserResponse response;
-  REQUIRE(stub.CreateUser(ContextWithDeadline(10).get(), request, &response).ok());
-  return response.user().id();
-}
-
 TEST_CASE("1,000 concurrent GetUser calls all succeed and the thread count stays the same") {
   ServerProcess server;
   auto stub = server.stub();
-  const std::string user_id = CreateUser(*stub);
+  const std::string user_id = CreateTestUser(*stub).user.id();
   REQUIRE(ConcurrentGets(server, user_id, 200, nullptr) == 200);  // warm every lazy pool up
 
   const int threads_before = server.ThreadCount();
