@@ -126,7 +126,7 @@ TEST_CASE("Another user's address is NOT_FOUND for every address call") {
   CHECK(List(*stub, owner.user.id()).size() == 1);
 }
 
-TEST_CASE("Addresses of an unknown user are NOT_FOUND; malformed IDs are INVALID_ARGUMENT") {
+TEST_CASE("Addresses of an unknown user are NOT_FOUND, malformed IDs are INVALID_ARGUMENT") {
   ServerProcess server;
   auto stub = server.stub();
   const std::string nobody = "00000000-0000-4000-8000-000000000000";
@@ -289,7 +289,7 @@ TEST_CASE("Concurrent SetDefaultAddress and AddAddress always leave exactly one 
                   {id}) == "1");
 }
 
-TEST_CASE("UpdateAddress changes the masked fields; a change of type moves the default") {
+TEST_CASE("UpdateAddress changes the masked fields, and a change of type moves the default") {
   ServerProcess server;
   auto stub = server.stub();
   TestUser who = CreateTestUser(*stub);
