@@ -34,6 +34,10 @@ Result ToResult(PgResultPtr raw) {
   }
 }
 
+// Prepared on every connection ahead of the callers' statements.
+constexpr Statement kSetStatementTimeout{"usersvc_set_statement_timeout",
+                                         "SELECT set_config('statement_timeout', $1, false)"};
+
 void Complete(QueryCallback& done, Result result) {
   if (done) std::move(done)(std::move(result));
 }
@@ -45,7 +49,7 @@ struct Pool::Slot {
   enum class State { kWaitingToRetry, kConnecting, kReady };
   struct InFlight {
     const Statement* statement;
-    QueryCallback done;  // empty for the PREPAREs sent when the connection opens
+    QueryCallback done;  // empty for the pool's own statements (PREPAREs, statement_timeout)
     Phase phase = Phase::kAwaitResult;
     std::optional<Result> result;
   };
@@ -54,6 +58,8 @@ struct Pool::Slot {
   PgConnection conn;
   State state = State::kWaitingToRetry;
   std::deque<InFlight> in_flight;
+  /// The session's statement_timeout as of the last statement sent; std::nullopt until set.
+  std::optional<int64_t> statement_timeout_ms;
   int watched_fd = -1;
   uint32_t watched_events = 0;
   int failures = 0;
@@ -61,7 +67,8 @@ struct Pool::Slot {
   absl::Time connect_deadline = absl::InfiniteFuture();
 };
 
-Pool::Pool(PoolOptions options) : options_(std::move(options)) {
+Pool::Pool(PoolOptions options)
+    : options_(std::move(options)), statement_timeout_(options_.max_statement_time) {
   epoll_fd_ = epoll_create1(EPOLL_CLOEXEC);
   wake_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   epoll_event event{};
@@ -221,12 +228,16 @@ void Pool::AdvanceConnect(Slot& slot) {
 
 void Pool::OnConnected(Slot& slot) {
   // The PREPAREs go first into the pipeline; queries can follow them at once.
-  for (const Statement& statement : options_.statements) {
-    if (!slot.conn.SendPrepare(statement)) {
-      FailConnection(slot, "prepare could not be sent");
-      return;
-    }
+  slot.statement_timeout_ms.reset();
+  auto prepare = [&slot](const Statement& statement) {
+    if (!slot.conn.SendPrepare(statement)) return false;
     slot.in_flight.push_back({&statement, nullptr, Phase::kAwaitResult, std::nullopt});
+    return true;
+  };
+  if (!prepare(kSetStatementTimeout) ||
+      !std::all_of(options_.statements.begin(), options_.statements.end(), prepare)) {
+    FailConnection(slot, "prepare could not be sent");
+    return;
   }
   slot.state = Slot::State::kReady;
   slot.failures = 0;
@@ -276,7 +287,7 @@ void Pool::ReadResults(Slot& slot) {
         Slot::InFlight finished = std::move(head);
         slot.in_flight.pop_front();
         if (!finished.done && !finished.result->ok()) {
-          Log(LogLevel::kError, "prepare failed",
+          Log(LogLevel::kError, "pool statement failed",
               {{"statement", finished.statement->name}, {"sqlstate", finished.result->sqlstate()}});
         }
         Complete(finished.done, std::move(*finished.result));
@@ -324,7 +335,8 @@ void Pool::Dispatch() {
       continue;
     }
     if (pending.params_at_send) pending.params = std::move(pending.params_at_send)();
-    if (!target->conn.SendQuery(*pending.statement, pending.params)) {
+    if (!SendStatementTimeout(*target, pending.deadline - now) ||
+        !target->conn.SendQuery(*pending.statement, pending.params)) {
       Complete(pending.done, Result::Failure(ConnectionLost()));
       FailConnection(*target, "query could not be sent");
       continue;
@@ -338,6 +350,16 @@ void Pool::Dispatch() {
   for (Slot* slot : touched) {
     if (slot->state == Slot::State::kReady) FlushAndWatch(*slot);
   }
+}
+
+bool Pool::SendStatementTimeout(Slot& slot, absl::Duration remaining) {
+  const std::optional<int64_t> timeout_ms =
+      statement_timeout_.ToSet(slot.statement_timeout_ms, remaining);
+  if (!timeout_ms) return true;
+  if (!slot.conn.SendQuery(kSetStatementTimeout, {std::to_string(*timeout_ms)})) return false;
+  slot.in_flight.push_back({&kSetStatementTimeout, nullptr, Phase::kAwaitResult, std::nullopt});
+  slot.statement_timeout_ms = timeout_ms;
+  return true;
 }
 
 void Pool::FlushAndWatch(Slot& slot) {

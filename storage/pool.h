@@ -15,6 +15,7 @@
 #include "storage/pg_connection.h"
 #include "storage/result.h"
 #include "storage/statement.h"
+#include "storage/statement_timeout.h"
 
 namespace usersvc::storage {
 
@@ -32,6 +33,8 @@ struct PoolOptions {
   size_t max_in_flight_per_connection = 64;
   /// Prepared on every connection, again after each reconnect.
   std::vector<Statement> statements;
+  /// Bounds statements whose caller set no deadline (see storage/statement_timeout.h).
+  absl::Duration max_statement_time = absl::Seconds(60);
   absl::Duration connect_timeout = absl::Seconds(5);
   absl::Duration max_backoff = absl::Seconds(2);
 };
@@ -93,8 +96,10 @@ class Pool {
   void RetryDueConnections(absl::Time now);
   int WaitTimeoutMs(absl::Time now) const;
   void Wake();
+  bool SendStatementTimeout(Slot& slot, absl::Duration remaining);
 
   const PoolOptions options_;
+  const StatementTimeout statement_timeout_;
   int epoll_fd_ = -1;
   int wake_fd_ = -1;
   std::vector<std::unique_ptr<Slot>> slots_;  // owned by the pool thread once started

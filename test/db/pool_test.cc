@@ -63,6 +63,39 @@ TEST_CASE("hundreds of queries in flight over two connections all complete with 
   CHECK(pool.ready_connections() == 2);
 }
 
+TEST_CASE(
+    "a statement outliving its deadline is cancelled by PostgreSQL, and the connection serves on") {
+  Pool pool(TestPoolOptions(1));
+  pool.Start();
+  REQUIRE(WaitReady(pool, 1));
+  const absl::Time start = absl::Now();
+  auto blocked = ExecuteAsync(pool, kSleep, {"30"}, In(absl::Milliseconds(300)));
+  auto behind = ExecuteAsync(pool, kEcho, {"7"}, In(absl::Seconds(10)));
+  REQUIRE(blocked.wait_for(std::chrono::seconds(5)) == std::future_status::ready);
+  Result cancelled = blocked.get();
+  const absl::Duration took = absl::Now() - start;
+  CHECK(cancelled.status().code() == absl::StatusCode::kDeadlineExceeded);
+  CHECK(cancelled.sqlstate() == "57014");
+  CHECK(took >= absl::Milliseconds(300));
+  CHECK(took < absl::Seconds(2));
+  // The query pipelined behind it on the one connection runs as soon as it is cancelled.
+  REQUIRE(behind.wait_for(std::chrono::seconds(2)) == std::future_status::ready);
+  Result next = behind.get();
+  REQUIRE(next.ok());
+  CHECK(next.Int64(0, 0) == 7);
+  CHECK(pool.ready_connections() == 1);
+}
+
+TEST_CASE("a statement with a longer deadline is not cut short by an earlier, shorter one") {
+  Pool pool(TestPoolOptions(1));
+  pool.Start();
+  REQUIRE(WaitReady(pool, 1));
+  REQUIRE(ExecuteAsync(pool, kEcho, {"1"}, In(absl::Milliseconds(200))).get().ok());
+  Result slow = ExecuteAsync(pool, kSleep, {"0.6"}, In(absl::Seconds(10))).get();
+  REQUIRE(slow.ok());
+  CHECK(slow.Int64(0, 1) == 1);
+}
+
 TEST_CASE("an error in one pipelined query fails only that query") {
   Pool pool(TestPoolOptions(1));
   pool.Start();
