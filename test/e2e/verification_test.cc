@@ -234,5 +234,52 @@ TEST_CASE("No table but the outbox holds a raw token or a password after the flo
   }
 }
 
+TEST_CASE("With debug logging on, the log never holds a password, a password hash or a token") {
+  ServerProcess::Options options;
+  options.args = {"--log_level=debug"};
+  ServerProcess server(options);
+  auto stub = server.stub();
+  TestUser who = CreateTestUser(*stub);
+  BlockingDb db;
+  user::v1::SendVerificationEmailResponse sent;
+  REQUIRE(SendVerification(*stub, who.user.id(), &sent).ok());
+  const std::string verification =
+      LatestToken(db, who.user.id(), "user.email_verification_requested");
+  REQUIRE(Verify(*stub, verification).ok());
+  REQUIRE(RequestReset(*stub, who.user.email()).ok());
+  const std::string reset = LatestToken(db, who.user.id(), "user.password_reset_requested");
+  const std::string reset_password = "reset password for the log test";
+  REQUIRE(Reset(*stub, reset, reset_password).ok());
+  const std::string wrong_password = "not the right password at all";
+  CHECK(ChangePassword(*stub, who.user.id(), wrong_password, "never set password").error_code() ==
+        grpc::StatusCode::UNAUTHENTICATED);
+  const std::string short_password = "tiny";
+  CHECK(ChangePassword(*stub, who.user.id(), reset_password, short_password).error_code() ==
+        grpc::StatusCode::INVALID_ARGUMENT);
+  const std::string final_password = "the final password for logs";
+  REQUIRE(ChangePassword(*stub, who.user.id(), reset_password, final_password).ok());
+  CHECK(Verify(*stub, verification).error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+
+  const std::string hash =
+      db.Scalar("SELECT password_hash FROM users WHERE id = $1", {who.user.id()});
+  const auto token_hashes = db.Query(
+      "SELECT encode(token_hash, 'hex'), encode(token_hash, 'base64') FROM user_tokens"
+      " WHERE user_id = $1",
+      {who.user.id()});
+  REQUIRE(token_hashes.size() == 2);
+
+  const std::string log = server.Log();
+  // The calls were logged, so the log is there to search.
+  REQUIRE(log.find(R"("method":"ChangePassword")") != std::string::npos);
+  std::vector<std::string> secrets = {who.password,   reset_password, wrong_password,
+                                      short_password, final_password, verification,
+                                      reset,          hash,           "$argon2"};
+  for (const auto& row : token_hashes) secrets.insert(secrets.end(), row.begin(), row.end());
+  for (const std::string& secret : secrets) {
+    INFO(secret.size() << "-character secret");
+    CHECK(log.find(secret) == std::string::npos);
+  }
+}
+
 }  // namespace
 }  // namespace usersvc::test
