@@ -27,6 +27,12 @@ ABSL_FLAG(int, drain_seconds, 10,
 ABSL_FLAG(std::string, page_token_key, "",
           "secret that signs page tokens; the same on every replica (env USER_SVC_PAGE_TOKEN_KEY). "
           "Empty: a random key per process");
+ABSL_FLAG(std::string, tls_cert, "",
+          "PEM certificate chain: serve TLS instead of plaintext (env USER_SVC_TLS_CERT)");
+ABSL_FLAG(std::string, tls_key, "", "PEM private key of --tls_cert (env USER_SVC_TLS_KEY)");
+ABSL_FLAG(std::string, tls_client_ca, "",
+          "PEM CA certificates: require client certificates signed by them, i.e. mutual TLS "
+          "(env USER_SVC_TLS_CLIENT_CA)");
 ABSL_FLAG(std::string, log_level, "info", "debug, info, warning or error (env USER_SVC_LOG_LEVEL)");
 
 namespace usersvc::server {
@@ -54,6 +60,9 @@ absl::Status ApplyEnvironment() {
   if (const char* value = env("USER_SVC_PAGE_TOKEN_KEY")) {
     absl::SetFlag(&FLAGS_page_token_key, value);
   }
+  if (const char* value = env("USER_SVC_TLS_CERT")) absl::SetFlag(&FLAGS_tls_cert, value);
+  if (const char* value = env("USER_SVC_TLS_KEY")) absl::SetFlag(&FLAGS_tls_key, value);
+  if (const char* value = env("USER_SVC_TLS_CLIENT_CA")) absl::SetFlag(&FLAGS_tls_client_ca, value);
   for (auto status : {set_int(FLAGS_cq_threads, "USER_SVC_CQ_THREADS"),
                       set_int(FLAGS_db_connections, "USER_SVC_DB_CONNECTIONS"),
                       set_int(FLAGS_max_pending_queries, "USER_SVC_MAX_PENDING_QUERIES"),
@@ -84,6 +93,8 @@ absl::StatusOr<Config> LoadConfig(int argc, char** argv) {
   config.max_pending_queries = absl::GetFlag(FLAGS_max_pending_queries);
   config.drain_seconds = absl::GetFlag(FLAGS_drain_seconds);
   config.page_token_key = absl::GetFlag(FLAGS_page_token_key);
+  config.tls = {absl::GetFlag(FLAGS_tls_cert), absl::GetFlag(FLAGS_tls_key),
+                absl::GetFlag(FLAGS_tls_client_ca)};
   for (size_t i = 1; i < positional.size(); ++i) config.arguments.emplace_back(positional[i]);
 
   if (config.database_url.empty()) {
@@ -118,7 +129,10 @@ void LogConfig(const Config& config) {
        {"cq_threads", config.cq_threads},
        {"db_connections", config.db_connections},
        {"max_pending_queries", config.max_pending_queries},
-       {"drain_seconds", config.drain_seconds}});
+       {"drain_seconds", config.drain_seconds},
+       {"tls", config.tls.cert.empty()        ? "off"
+               : config.tls.client_ca.empty() ? "on"
+                                              : "mutual"}});
 }
 
 }  // namespace usersvc::server

@@ -5,6 +5,7 @@
 
 #include <absl/status/statusor.h>
 
+#include "server/credentials.h"
 #include "storage/log.h"
 
 namespace usersvc::server {
@@ -18,6 +19,7 @@ struct Config {
   int max_pending_queries;
   int drain_seconds;
   std::string page_token_key;  // secret: never logged
+  TlsFiles tls;
   LogLevel log_level;
   /// Positional arguments left after the flags ("migrate").
   std::vector<std::string> arguments;

@@ -46,6 +46,11 @@ bool WaitForSignal(const sigset_t& signals, absl::Duration timeout) {
 }
 
 int Serve(const server::Config& config, const sigset_t& signals) {
+  auto credentials = server::MakeServerCredentials(config.tls);
+  if (!credentials.ok()) {
+    Log(LogLevel::kError, "cannot start", {{"error", credentials.status().message()}});
+    return 2;
+  }
   storage::PoolOptions pool_options;
   pool_options.conninfo = config.database_url;
   pool_options.connections = config.db_connections;
@@ -70,6 +75,7 @@ int Serve(const server::Config& config, const sigset_t& signals) {
   server::ServerOptions server_options;
   server_options.listen = config.listen;
   server_options.cq_threads = config.cq_threads;
+  server_options.credentials = *std::move(credentials);
   server::Server server(server_options, services);
   grpc_server = &server;
   if (auto status = server.Start(); !status.ok()) {

@@ -21,6 +21,17 @@ namespace {
 /// A request message over 4 MiB is rejected with RESOURCE_EXHAUSTED (the contract).
 constexpr int kMaxRequestBytes = 4 * 1024 * 1024;
 
+/// HTTP/2 keepalive that proxies' connection pools (Envoy's among them) do not trip over: they
+/// may ping an idle connection every 10 s or more without being told "too many pings", and we
+/// ping a connection idle for 30 s ourselves so that a peer that vanished is noticed in 40 s.
+void SetKeepalive(grpc::ServerBuilder& builder) {
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIME_MS, 30'000);
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 10'000);
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
+  builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, 10'000);
+  builder.AddChannelArgument(GRPC_ARG_HTTP2_MAX_PINGS_WITHOUT_DATA, 0);  // unlimited
+}
+
 }  // namespace
 
 Server::Server(ServerOptions options, callbacks::Services& services)
@@ -66,7 +77,10 @@ absl::Status Server::Start() {
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
-  builder.AddListeningPort(options_.listen, grpc::InsecureServerCredentials(), &port_);
+  builder.AddListeningPort(
+      options_.listen,
+      options_.credentials ? options_.credentials : grpc::InsecureServerCredentials(), &port_);
+  SetKeepalive(builder);
   builder.RegisterService(&service_);
   builder.SetMaxReceiveMessageSize(kMaxRequestBytes);
   for (int i = 0; i < options_.cq_threads; ++i) cqs_.push_back(builder.AddCompletionQueue());

@@ -25,6 +25,8 @@ struct ServerOptions {
   /// Call objects waiting per method per completion queue.
   int calls_per_method = 16;
   absl::Duration probe_interval = absl::Seconds(1);
+  /// Plaintext unless set (see server/credentials.h).
+  std::shared_ptr<grpc::ServerCredentials> credentials;
 };
 
 /// The gRPC front: completion queues each polled by one thread, one generic call object per

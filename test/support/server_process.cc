@@ -63,8 +63,11 @@ ServerProcess::ServerProcess(Options options) {
   }
   // A channel whose first connection is refused backs off for seconds, so connect only once the
   // server listens; "ipv4:" skips name resolution.
+  if (!options.wait_until_listening) return;
   REQUIRE(WaitUntilListening(30));
-  channel_ = grpc::CreateChannel("ipv4:" + address(), grpc::InsecureChannelCredentials());
+  channel_ = grpc::CreateChannel("ipv4:" + address(), options.credentials
+                                                          ? options.credentials
+                                                          : grpc::InsecureChannelCredentials());
   if (options.wait_until_serving) {
     INFO(Log());
     REQUIRE(WaitUntilServing(30));

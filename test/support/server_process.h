@@ -21,6 +21,10 @@ class ServerProcess {
     std::vector<std::string> args;
     std::string database_url;  // empty: the test database
     bool wait_until_serving = true;
+    /// false: return at once, with no channel (for a process expected to exit).
+    bool wait_until_listening = true;
+    /// Of channel(); plaintext when unset.
+    std::shared_ptr<grpc::ChannelCredentials> credentials;
   };
 
   ServerProcess() : ServerProcess(Options{}) {}
