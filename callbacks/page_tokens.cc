@@ -45,7 +45,7 @@ absl::StatusOr<internal::v1::PageCursor> PageTokens::Open(std::string_view token
   const char* end = nullptr;
   if (sodium_base642bin(reinterpret_cast<unsigned char*>(bytes.data()), bytes.size(), token.data(),
                         token.size(), nullptr, &length, &end, kBase64) != 0 ||
-      end != token.data() + token.size() || length <= kMacBytes) {
+      end != token.data() + token.size() || length < kMacBytes) {
     return BadToken();
   }
   const size_t cursor_size = length - kMacBytes;
