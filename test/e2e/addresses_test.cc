@@ -58,7 +58,7 @@ std::vector<std::string> Labels(const std::vector<Address>& addresses) {
 }
 
 TEST_CASE(
-    "The first address of each type is its default; the list puts defaults first, then "
+    "The first address of each type is its default, and the list puts defaults first, then "
     "newest") {
   ServerProcess server;
   auto stub = server.stub();

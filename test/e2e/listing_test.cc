@@ -260,7 +260,9 @@ TEST_CASE("SearchUsers ranks exact, then prefix, then other matches, ties by use
   CHECK(found[4] == "zz_" + tag + "_inner");  // substring only
 }
 
-TEST_CASE("SearchUsers takes %, _ and \\ literally and leaves deactivated users out unless asked") {
+TEST_CASE(
+    "SearchUsers takes %, _ and backslash literally and leaves deactivated users out unless "
+    "asked") {
   ServerProcess server;
   auto stub = server.stub();
   const std::string tag = UniqueSuffix().substr(0, 8);

@@ -93,7 +93,7 @@ TEST_CASE("SendVerificationEmail issues a 24 h token through the outbox and stor
 }
 
 TEST_CASE(
-    "A new verification token voids the earlier one; malformed, unknown and expired tokens "
+    "A new verification token voids the earlier one, and malformed, unknown and expired tokens "
     "fail alike") {
   ServerProcess server;
   auto stub = server.stub();
@@ -163,7 +163,7 @@ TEST_CASE("ChangePassword needs the current password and a different, valid new 
 }
 
 TEST_CASE(
-    "RequestPasswordReset answers alike for unknown and known emails; only an active "
+    "RequestPasswordReset answers alike for unknown and known emails, and only an active "
     "account gets a token") {
   ServerProcess server;
   auto stub = server.stub();
