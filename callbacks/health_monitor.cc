@@ -2,42 +2,36 @@
 
 namespace usersvc::callbacks {
 
+template <typename Change>
+void HealthMonitor::Update(Change change) {
+  std::lock_guard lock(mutex_);
+  const bool was_serving = ServingLocked();
+  change();
+  const bool now_serving = ServingLocked();
+  if (now_serving != was_serving && on_serving_change_) on_serving_change_(now_serving);
+}
+
 void HealthMonitor::RecordProbe(bool ok, std::string message, absl::Duration latency) {
-  const bool was_serving = serving();
-  {
-    absl::MutexLock lock(&mutex_);
-    database_ = {true, ok, std::move(message), latency};
-  }
-  Publish(was_serving);
+  Update([&] { database_ = {true, ok, std::move(message), latency}; });
 }
 
 void HealthMonitor::SetDraining() {
-  const bool was_serving = serving();
-  {
-    absl::MutexLock lock(&mutex_);
-    draining_ = true;
-  }
-  Publish(was_serving);
+  Update([&] { draining_ = true; });
 }
 
 HealthMonitor::DatabaseProbe HealthMonitor::database() const {
-  absl::MutexLock lock(&mutex_);
+  std::lock_guard lock(mutex_);
   return database_;
 }
 
 bool HealthMonitor::draining() const {
-  absl::MutexLock lock(&mutex_);
+  std::lock_guard lock(mutex_);
   return draining_;
 }
 
 bool HealthMonitor::serving() const {
-  absl::MutexLock lock(&mutex_);
-  return database_.ok && !draining_;
-}
-
-void HealthMonitor::Publish(bool was_serving) {
-  const bool now_serving = serving();
-  if (now_serving != was_serving && on_serving_change_) on_serving_change_(now_serving);
+  std::lock_guard lock(mutex_);
+  return ServingLocked();
 }
 
 }  // namespace usersvc::callbacks

@@ -1,16 +1,17 @@
 #pragma once
 
+#include <mutex>
 #include <string>
 
 #include <absl/functional/any_invocable.h>
-#include <absl/synchronization/mutex.h>
 #include <absl/time/time.h>
 
 namespace usersvc::callbacks {
 
 /// What the service knows of its own health: the last database probe and whether it is draining.
-/// Thread-safe. `on_serving_change` runs (on the recording thread) whenever "should serve" flips,
-/// so the server can mirror it into grpc.health.v1.
+/// Thread-safe. `on_serving_change` runs (on the recording thread, under the monitor's lock, so it
+/// must not call back into the monitor) whenever "should serve" flips, so the server can mirror
+/// it into grpc.health.v1.
 class HealthMonitor {
  public:
   struct DatabaseProbe {
@@ -32,11 +33,15 @@ class HealthMonitor {
   bool serving() const;
 
  private:
-  void Publish(bool was_serving);
+  /// Applies `change` and reports a flip of "should serve", all under the lock, so that two
+  /// threads recording at once cannot report their flips out of order.
+  template <typename Change>
+  void Update(Change change);
+  bool ServingLocked() const { return database_.ok && !draining_; }
 
-  mutable absl::Mutex mutex_;
-  DatabaseProbe database_ ABSL_GUARDED_BY(mutex_);
-  bool draining_ ABSL_GUARDED_BY(mutex_) = false;
+  mutable std::mutex mutex_;
+  DatabaseProbe database_;  // guarded by mutex_
+  bool draining_ = false;   // guarded by mutex_
   absl::AnyInvocable<void(bool serving)> on_serving_change_;
 };
 

@@ -2,6 +2,7 @@
 // the database answers), applies migrations, opens the pool, and drains on SIGTERM/SIGINT.
 #include <signal.h>
 #include <unistd.h>
+#include <atomic>
 
 #include <cstdlib>
 #include <thread>
@@ -59,10 +60,11 @@ int Serve(const server::Config& config, const sigset_t& signals) {
   storage::Pool pool(std::move(pool_options));
   callbacks::CpuPool cpu(config.cq_threads, kMaxQueuedHashes);
 
-  server::Server* grpc_server = nullptr;
+  // Set once the server exists; read by the health monitor on the pool thread.
+  std::atomic<server::Server*> grpc_server = nullptr;
   callbacks::HealthMonitor health([&grpc_server](bool serving) {
     Log(LogLevel::kInfo, serving ? "serving" : "not serving");
-    if (grpc_server != nullptr) grpc_server->SetServing(serving);
+    if (server::Server* server = grpc_server.load()) server->SetServing(serving);
   });
   if (config.page_token_key.empty()) {
     Log(LogLevel::kWarning,

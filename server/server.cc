@@ -88,12 +88,15 @@ absl::Status Server::Start() {
   if (server_ == nullptr || port_ == 0) {
     return absl::UnavailableError("cannot listen on " + options_.listen);
   }
+  // gRPC's default health service starts with "" SERVING and knows no other service, so for the
+  // moment until this line a probe of "" may be told SERVING; a probe of "user.v1.UserService"
+  // (what deploy/ configures) is never told so before the database answers.
   SetServing(services_.health.serving());
   for (auto& cq : cqs_) RegisterCalls(cq.get());
   for (auto& cq : cqs_) threads_.emplace_back([this, raw = cq.get()] { PollLoop(raw); });
 
   callbacks::ProbeDatabase(services_);
-  absl::MutexLock lock(&probe_mutex_);
+  std::lock_guard lock(probe_mutex_);
   probing_ = true;
   probe_alarm_.Set(cqs_.front().get(), absl::ToChronoTime(absl::Now() + options_.probe_interval),
                    &probe_tag_);
@@ -116,7 +119,7 @@ void Server::PollLoop(grpc::ServerCompletionQueue* cq) {
 void Server::OnProbeAlarm(bool ok) {
   if (!ok) return;  // cancelled at shutdown
   callbacks::ProbeDatabase(services_);
-  absl::MutexLock lock(&probe_mutex_);
+  std::lock_guard lock(probe_mutex_);
   if (!probing_) return;  // nothing is re-armed after shutdown began
   probe_alarm_.Set(cqs_.front().get(), absl::ToChronoTime(absl::Now() + options_.probe_interval),
                    &probe_tag_);
@@ -139,7 +142,7 @@ void Server::Shutdown(absl::Time drain_deadline) {
   }
   if (!drained) Log(LogLevel::kWarning, "drain deadline passed; remaining calls were cancelled");
   {
-    absl::MutexLock lock(&probe_mutex_);
+    std::lock_guard lock(probe_mutex_);
     probing_ = false;
     probe_alarm_.Cancel();
   }

@@ -1,12 +1,12 @@
 #pragma once
 
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include <absl/status/status.h>
-#include <absl/synchronization/mutex.h>
 #include <absl/time/time.h>
 #include <grpcpp/alarm.h>
 #include <grpcpp/grpcpp.h>
@@ -65,8 +65,8 @@ class Server {
 
   // The periodic probe re-arms itself on the first queue; the mutex keeps it from re-arming after
   // Shutdown cancelled it (an alarm set on a shut-down queue is a crash).
-  absl::Mutex probe_mutex_;
-  bool probing_ ABSL_GUARDED_BY(probe_mutex_) = false;
+  std::mutex probe_mutex_;
+  bool probing_ = false;  // guarded by probe_mutex_
   grpc::Alarm probe_alarm_;
   MemberTag<Server, &Server::OnProbeAlarm> probe_tag_{this};
 };

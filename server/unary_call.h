@@ -93,7 +93,12 @@ class UnaryCall {
     }
   }
 
-  void OnFinished(bool) { Release(); }
+  void OnFinished(bool) {
+    // Pairs with the store in Finish, which may have run on a database or CPU thread: gRPC's
+    // queue already orders the two, but inside a library ThreadSanitizer cannot see into.
+    (void)state_.load(std::memory_order_acquire);
+    Release();
+  }
   void OnDone(bool) { Release(); }
 
   // Finish and AsyncNotifyWhenDone both report back once; the second one frees the call.

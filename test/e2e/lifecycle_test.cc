@@ -7,6 +7,7 @@
 
 #include <catch2/catch.hpp>
 
+#include "grpc/health/v1/health.grpc.pb.h"
 #include "test/support/fixtures.h"
 #include "test/support/server_process.h"
 #include "test/support/test_database.h"
@@ -105,22 +106,84 @@ int CountOk(grpc::CompletionQueue& cq, int count) {
   return ok_count;
 }
 
+struct AsyncUpdate {
+  grpc::ClientContext context;
+  user::v1::UpdateUserResponse response;
+  grpc::Status status;
+  std::unique_ptr<grpc::ClientAsyncResponseReader<user::v1::UpdateUserResponse>> reader;
+};
+
 TEST_CASE("SIGTERM lets calls in flight complete, then the process exits 0") {
   ServerProcess server;
   auto stub = server.stub();
-  grpc::CompletionQueue cq;
   constexpr int kCalls = 12;
-  auto calls = StartCreates(*stub, cq, kCalls);
-  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  std::vector<std::string> ids;
+  for (int i = 0; i < kCalls; ++i) ids.push_back(CreateTestUser(*stub).user.id());
+
+  // The test holds every user's row lock, so the updates stay in flight, however slowly they
+  // reach the server, until the test lets them go.
+  BlockingDb blocker;
+  blocker.Query("BEGIN");
+  std::string id_array = "{";
+  for (const std::string& id : ids) id_array += (id_array.size() > 1 ? "," : "") + id;
+  blocker.Query("SELECT 1 FROM users WHERE id = ANY($1::uuid[]) FOR UPDATE", {id_array + "}"});
+  const std::string blocker_pid = blocker.Scalar("SELECT pg_backend_pid()");
+
+  grpc::CompletionQueue cq;
+  std::vector<std::unique_ptr<AsyncUpdate>> calls;
+  for (const std::string& id : ids) {
+    user::v1::UpdateUserRequest request;
+    request.set_user_id(id);
+    request.mutable_user()->set_first_name("Drained");
+    request.mutable_update_mask()->add_paths("first_name");
+    auto call = std::make_unique<AsyncUpdate>();
+    call->context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+    call->reader = stub->AsyncUpdateUser(&call->context, request, &cq);
+    call->reader->Finish(&call->response, &call->status, call.get());
+    calls.push_back(std::move(call));
+  }
+  BlockingDb observer;
+  bool blocked = false;
+  for (int i = 0; i < 250 && !blocked; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    blocked = observer.Scalar(
+                  "SELECT count(*) > 0 FROM pg_stat_activity"
+                  " WHERE $1::int = ANY (pg_blocking_pids(pid))",
+                  {blocker_pid}) == "t";
+  }
+  REQUIRE(blocked);
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));  // the rest arrive meanwhile
+
   server.Signal(SIGTERM);
-  std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  // A call that arrives during the drain is refused, retryably.
+  // Health turns NOT_SERVING first, so balancers stop sending; then a call that still arrives
+  // during the drain is refused, retryably.
+  auto health = grpc::health::v1::Health::NewStub(server.channel());
+  grpc::health::v1::HealthCheckRequest service;
+  service.set_service("user.v1.UserService");
+  bool not_serving = false;
+  for (int i = 0; i < 200 && !not_serving; ++i) {
+    grpc::health::v1::HealthCheckResponse response;
+    not_serving = health->Check(ContextWithDeadline(1).get(), service, &response).ok() &&
+                  response.status() == grpc::health::v1::HealthCheckResponse::NOT_SERVING;
+    if (!not_serving) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  CHECK(not_serving);
   user::v1::GetUserRequest late;
-  late.set_user_id("00000000-0000-4000-8000-000000000000");
+  late.set_user_id(ids.front());
   user::v1::GetUserResponse late_response;
   CHECK(stub->GetUser(ContextWithDeadline().get(), late, &late_response).error_code() ==
         grpc::StatusCode::UNAVAILABLE);
-  CHECK(CountOk(cq, kCalls) == kCalls);
+
+  blocker.Query("COMMIT");
+  for (int i = 0; i < kCalls; ++i) {
+    void* tag = nullptr;
+    bool ok = false;
+    REQUIRE(cq.Next(&tag, &ok));
+    const auto* call = static_cast<AsyncUpdate*>(tag);
+    INFO(call->status.error_message());
+    CHECK(call->status.ok());
+    CHECK(call->response.user().first_name() == "Drained");
+  }
   INFO(server.Log());
   CHECK(server.WaitForExit(10) == 0);
 }

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <exception>
 #include <fstream>
 #include <sstream>
@@ -58,6 +59,10 @@ ServerProcess::ServerProcess(Options options) {
     FILE* log = fopen(log_path_.c_str(), "w");
     dup2(fileno(log), STDOUT_FILENO);
     dup2(fileno(log), STDERR_FILENO);
+    // The tsan preset checks the service, not the test's own gRPC client: the service gets its
+    // own ThreadSanitizer options (see CMakePresets.json).
+    if (const char* tsan = std::getenv("USERSVC_SERVER_TSAN_OPTIONS"))
+      setenv("TSAN_OPTIONS", tsan, 1);
     execv(argv[0], argv.data());
     _exit(127);
   }
@@ -89,7 +94,7 @@ ServerProcess::~ServerProcess() {
       CHECK(exit_code == 0);
     }
   }
-  unlink(log_path_.c_str());
+  if (std::getenv("USERSVC_TEST_KEEP_LOGS") == nullptr) unlink(log_path_.c_str());
 }
 
 std::unique_ptr<user::v1::UserService::Stub> ServerProcess::stub() const {
@@ -117,7 +122,10 @@ bool ServerProcess::WaitUntilServing(int seconds) const {
   const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
   while (std::chrono::steady_clock::now() < give_up) {
     auto context = ContextWithDeadline(1);
+    // The service's own name: gRPC's default health service answers SERVING for "" from the
+    // moment the port opens until the server first sets it (see server/server.cc).
     grpc::health::v1::HealthCheckRequest request;
+    request.set_service("user.v1.UserService");
     grpc::health::v1::HealthCheckResponse response;
     if (health->Check(context.get(), request, &response).ok() &&
         response.status() == grpc::health::v1::HealthCheckResponse::SERVING) {
