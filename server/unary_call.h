@@ -10,6 +10,7 @@
 
 #include "callbacks/exchange.h"
 #include "callbacks/services.h"
+#include "server/call_metadata.h"
 #include "server/call_tracker.h"
 #include "server/status_conversion.h"
 #include "server/tag.h"
@@ -72,6 +73,8 @@ class UnaryCall {
     // the new request fails at once (ok = false) on this still-live queue.
     Arm(env_, cq_);
     started_ = absl::Now();
+    request_id_ = RequestIdOf(context_.client_metadata());
+    context_.AddTrailingMetadata("x-request-id", request_id_);
     state_ = State::kAwaitHandler;
     if (draining) {
       Finish(absl::UnavailableError("server is shutting down"));
@@ -128,13 +131,8 @@ class UnaryCall {
          {"code", absl::StatusCodeToString(status.code())},
          {"duration_ms", absl::ToDoubleMilliseconds(absl::Now() - started_)},
          {"peer", context_.peer()},
-         {"x-request-id", RequestId()}});
-  }
-
-  std::string RequestId() const {
-    const auto& metadata = context_.client_metadata();
-    auto it = metadata.find("x-request-id");
-    return it == metadata.end() ? std::string() : std::string(it->second.data(), it->second.size());
+         {"x-request-id", request_id_},
+         {"trace_id", TraceIdOf(context_.client_metadata())}});
   }
 
   // "GetUserRequest" → "GetUser": every request message of the contract is named so.
@@ -153,6 +151,7 @@ class UnaryCall {
   std::atomic<State> state_;
   std::atomic<int> outstanding_{2};
   absl::Time started_;
+  std::string request_id_;
   MemberTag<UnaryCall, &UnaryCall::OnRequest> request_tag_{this};
   MemberTag<UnaryCall, &UnaryCall::OnFinished> finish_tag_{this};
   MemberTag<UnaryCall, &UnaryCall::OnDone> done_tag_{this};

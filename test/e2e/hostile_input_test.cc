@@ -1,14 +1,6 @@
 // Hostile input: SQL in every string field, bytes that are not the message they claim to be,
 // oversized messages, unknown methods and broken HTTP/2. Each gets a clear status or a closed
 // connection, nothing is lost, and the service keeps serving.
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <poll.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
-#include <chrono>
-#include <cstdint>
 #include <string>
 
 #include <fmt/format.h>
@@ -16,6 +8,7 @@
 #include <catch2/catch.hpp>
 
 #include "test/support/fixtures.h"
+#include "test/support/raw_http2.h"
 
 namespace usersvc::test {
 namespace {
@@ -176,106 +169,35 @@ TEST_CASE("Bytes that are not a valid request get a clear status and leave the s
   RequireStillServing(*stub, who);
 }
 
-/// A plain TCP connection to the server, for writing HTTP/2 by hand.
-class RawConnection {
- public:
-  explicit RawConnection(const std::string& address) {
-    const int port = std::stoi(address.substr(address.rfind(':') + 1));
-    fd_ = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in to{};
-    to.sin_family = AF_INET;
-    to.sin_port = htons(static_cast<uint16_t>(port));
-    to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    REQUIRE(connect(fd_, reinterpret_cast<sockaddr*>(&to), sizeof to) == 0);
-  }
-  ~RawConnection() { close(fd_); }
-
-  void Send(const std::string& bytes) {
-    REQUIRE(write(fd_, bytes.data(), bytes.size()) == static_cast<ssize_t>(bytes.size()));
-  }
-
-  /// Reads frames for up to `seconds`; true once the server ends stream `stream` (HEADERS with
-  /// END_STREAM or RST_STREAM) or the whole connection (GOAWAY or close).
-  bool WaitForStreamEnd(uint32_t stream, double seconds) {
-    std::string buffer;
-    const auto until = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
-    while (std::chrono::steady_clock::now() < until) {
-      pollfd readable{fd_, POLLIN, 0};
-      if (poll(&readable, 1, 100) <= 0) continue;
-      char chunk[4096];
-      const ssize_t n = read(fd_, chunk, sizeof chunk);
-      if (n <= 0) return true;  // closed
-      buffer.append(chunk, static_cast<size_t>(n));
-      while (buffer.size() >= 9) {
-        const auto byte = [&](size_t i) { return static_cast<uint8_t>(buffer[i]); };
-        const size_t length = (byte(0) << 16) | (byte(1) << 8) | byte(2);
-        if (buffer.size() < 9 + length) break;
-        const uint8_t type = byte(3);
-        const uint8_t flags = byte(4);
-        const uint32_t id = ((byte(5) & 0x7fu) << 24) | (byte(6) << 16) | (byte(7) << 8) | byte(8);
-        if (type == 0x7) return true;                                   // GOAWAY
-        if (id == stream && type == 0x3) return true;                   // RST_STREAM
-        if (id == stream && type == 0x1 && (flags & 0x1)) return true;  // trailers
-        buffer.erase(0, 9 + length);
-      }
-    }
-    return false;
-  }
-
- private:
-  int fd_ = -1;
-};
-
-std::string Frame(uint8_t type, uint8_t flags, uint32_t stream, const std::string& payload) {
-  std::string frame;
-  const size_t n = payload.size();
-  frame += {static_cast<char>(n >> 16), static_cast<char>(n >> 8), static_cast<char>(n)};
-  frame += {static_cast<char>(type), static_cast<char>(flags)};
-  frame += {static_cast<char>(stream >> 24), static_cast<char>(stream >> 16),
-            static_cast<char>(stream >> 8), static_cast<char>(stream)};
-  return frame + payload;
-}
-
-/// An HPACK "literal header field without indexing, new name", no Huffman coding.
-std::string Header(const std::string& name, const std::string& value) {
-  return std::string(1, '\0') + static_cast<char>(name.size()) + name +
-         static_cast<char>(value.size()) + value;
-}
-
-std::string Preface() {
-  return std::string("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n") + Frame(0x4, 0, 0, "");  // + SETTINGS
-}
-
-std::string GetUserHeaders(uint32_t stream) {
-  const std::string block = Header(":method", "POST") + Header(":scheme", "http") +
-                            Header(":path", kGetUser) + Header(":authority", "localhost") +
-                            Header("content-type", "application/grpc") + Header("te", "trailers");
-  return Frame(0x1, 0x4, stream, block);  // HEADERS, END_HEADERS
-}
-
 TEST_CASE("Broken HTTP/2 and gRPC framing end the stream or the connection, never the service") {
   ServerProcess server;
   auto stub = server.stub();
   TestUser who = CreateTestUser(*stub);
+  bool ended = false;
 
   SECTION("a gRPC message shorter than its length prefix, then end of stream") {
-    RawConnection connection(server.address());
-    const std::string truncated = std::string("\0\0\0\0\x64", 5) + "only ten b";  // claims 100
-    connection.Send(Preface() + GetUserHeaders(1) + Frame(0x0, 0x1, 1, truncated));
-    CHECK(connection.WaitForStreamEnd(1, 5));
+    RawHttp2Connection connection(server.port());
+    const std::string truncated = GrpcMessage(std::string(100, 'x')).substr(0, 15);
+    connection.Send(Http2Preface() + GrpcRequestHeaders(1, kGetUser) +
+                    Http2FrameBytes(0x0, 0x1, 1, truncated));
+    connection.ReadStream(1, 5, &ended);
+    CHECK(ended);
   }
   SECTION("a DATA frame that claims 1,000 bytes and sends ten, then the client goes away") {
-    RawConnection connection(server.address());
-    connection.Send(Preface() + GetUserHeaders(1) +
-                    Frame(0x0, 0, 1, std::string(1000, 'x')).substr(0, 19));
+    RawHttp2Connection connection(server.port());
+    connection.Send(Http2Preface() + GrpcRequestHeaders(1, kGetUser) +
+                    Http2FrameBytes(0x0, 0, 1, std::string(1000, 'x')).substr(0, 19));
   }
   SECTION("a header block HPACK cannot decode, and garbage instead of a preface") {
-    RawConnection bad_headers(server.address());
-    bad_headers.Send(Preface() + Frame(0x1, 0x5, 1, std::string("\x80\xff\xff\xff", 4)));
-    CHECK(bad_headers.WaitForStreamEnd(1, 5));
-    RawConnection garbage(server.address());
+    RawHttp2Connection bad_headers(server.port());
+    bad_headers.Send(Http2Preface() +
+                     Http2FrameBytes(0x1, 0x5, 1, std::string("\x80\xff\xff\xff", 4)));
+    bad_headers.ReadStream(1, 5, &ended);
+    CHECK(ended);
+    RawHttp2Connection garbage(server.port());
     garbage.Send("GET / HTTP/1.1\r\nHost: x\r\n\r\n" + std::string(64, '\xff'));
-    CHECK(garbage.WaitForStreamEnd(0, 5));
+    garbage.ReadStream(0, 5, &ended);
+    CHECK(ended);
   }
   RequireStillServing(*stub, who);
 }

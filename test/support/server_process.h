@@ -34,6 +34,7 @@ class ServerProcess {
   ServerProcess& operator=(const ServerProcess&) = delete;
 
   std::string address() const { return "127.0.0.1:" + std::to_string(port_); }
+  int port() const { return port_; }
   std::shared_ptr<grpc::Channel> channel() const { return channel_; }
   std::unique_ptr<user::v1::UserService::Stub> stub() const;
   pid_t pid() const { return pid_; }
