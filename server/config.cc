@@ -33,6 +33,9 @@ ABSL_FLAG(std::string, tls_key, "", "PEM private key of --tls_cert (env USER_SVC
 ABSL_FLAG(std::string, tls_client_ca, "",
           "PEM CA certificates: require client certificates signed by them, i.e. mutual TLS "
           "(env USER_SVC_TLS_CLIENT_CA)");
+ABSL_FLAG(std::string, metrics_listen, "",
+          "serve Prometheus metrics at http://<this>/metrics, e.g. 0.0.0.0:9090; empty: off "
+          "(env USER_SVC_METRICS_LISTEN)");
 ABSL_FLAG(std::string, log_level, "info", "debug, info, warning or error (env USER_SVC_LOG_LEVEL)");
 
 namespace usersvc::server {
@@ -59,6 +62,9 @@ absl::Status ApplyEnvironment() {
   if (const char* value = env("USER_SVC_LOG_LEVEL")) absl::SetFlag(&FLAGS_log_level, value);
   if (const char* value = env("USER_SVC_PAGE_TOKEN_KEY")) {
     absl::SetFlag(&FLAGS_page_token_key, value);
+  }
+  if (const char* value = env("USER_SVC_METRICS_LISTEN")) {
+    absl::SetFlag(&FLAGS_metrics_listen, value);
   }
   if (const char* value = env("USER_SVC_TLS_CERT")) absl::SetFlag(&FLAGS_tls_cert, value);
   if (const char* value = env("USER_SVC_TLS_KEY")) absl::SetFlag(&FLAGS_tls_key, value);
@@ -93,6 +99,7 @@ absl::StatusOr<Config> LoadConfig(int argc, char** argv) {
   config.max_pending_queries = absl::GetFlag(FLAGS_max_pending_queries);
   config.drain_seconds = absl::GetFlag(FLAGS_drain_seconds);
   config.page_token_key = absl::GetFlag(FLAGS_page_token_key);
+  config.metrics_listen = absl::GetFlag(FLAGS_metrics_listen);
   config.tls = {absl::GetFlag(FLAGS_tls_cert), absl::GetFlag(FLAGS_tls_key),
                 absl::GetFlag(FLAGS_tls_client_ca)};
   for (size_t i = 1; i < positional.size(); ++i) config.arguments.emplace_back(positional[i]);
@@ -130,6 +137,7 @@ void LogConfig(const Config& config) {
        {"db_connections", config.db_connections},
        {"max_pending_queries", config.max_pending_queries},
        {"drain_seconds", config.drain_seconds},
+       {"metrics_listen", config.metrics_listen},
        {"tls", config.tls.cert.empty()        ? "off"
                : config.tls.client_ca.empty() ? "on"
                                               : "mutual"}});

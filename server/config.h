@@ -20,6 +20,7 @@ struct Config {
   int drain_seconds;
   std::string page_token_key;  // secret: never logged
   TlsFiles tls;
+  std::string metrics_listen;  // empty: no /metrics
   LogLevel log_level;
   /// Positional arguments left after the flags ("migrate").
   std::vector<std::string> arguments;

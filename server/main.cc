@@ -52,12 +52,22 @@ int Serve(const server::Config& config, const sigset_t& signals) {
     Log(LogLevel::kError, "cannot start", {{"error", credentials.status().message()}});
     return 2;
   }
+  server::Metrics metrics;
+  if (!config.metrics_listen.empty()) {
+    if (auto status = metrics.Serve(config.metrics_listen); !status.ok()) {
+      Log(LogLevel::kError, "cannot start", {{"error", status.message()}});
+      return 2;
+    }
+  }
   storage::PoolOptions pool_options;
   pool_options.conninfo = config.database_url;
   pool_options.connections = config.db_connections;
   pool_options.max_pending = static_cast<size_t>(config.max_pending_queries);
   pool_options.statements = storage::queries::All();
+  pool_options.on_queue_wait = [&metrics](absl::Duration wait) { metrics.ObserveQueueWait(wait); };
+  pool_options.on_query_done = [&metrics](absl::Duration took) { metrics.ObserveQuery(took); };
   storage::Pool pool(std::move(pool_options));
+  metrics.WatchPool(pool);
   callbacks::CpuPool cpu(config.cq_threads, kMaxQueuedHashes);
 
   // Set once the server exists; read by the health monitor on the pool thread.
@@ -78,6 +88,7 @@ int Serve(const server::Config& config, const sigset_t& signals) {
   server_options.listen = config.listen;
   server_options.cq_threads = config.cq_threads;
   server_options.credentials = *std::move(credentials);
+  server_options.metrics = &metrics;
   server::Server server(server_options, services);
   grpc_server = &server;
   if (auto status = server.Start(); !status.ok()) {
@@ -113,6 +124,7 @@ int Serve(const server::Config& config, const sigset_t& signals) {
   second_signal.detach();
   health.SetDraining();
   server.Shutdown(absl::Now() + absl::Seconds(config.drain_seconds));
+  metrics.StopServing();  // no scrape may read the pool once it stops
   pool.Stop();
   cpu.Stop();
   Log(LogLevel::kInfo, "stopped");

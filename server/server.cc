@@ -35,7 +35,9 @@ void SetKeepalive(grpc::ServerBuilder& builder) {
 }  // namespace
 
 Server::Server(ServerOptions options, callbacks::Services& services)
-    : options_(std::move(options)), services_(services), env_{&service_, &services_, &tracker_} {}
+    : options_(std::move(options)),
+      services_(services),
+      env_{&service_, &services_, &tracker_, options_.metrics} {}
 
 Server::~Server() = default;
 

@@ -13,6 +13,7 @@
 
 #include "callbacks/services.h"
 #include "server/call_tracker.h"
+#include "server/metrics.h"
 #include "server/tag.h"
 #include "server/unary_call.h"
 #include "user/v1/user.grpc.pb.h"
@@ -25,6 +26,8 @@ struct ServerOptions {
   /// Call objects waiting per method per completion queue.
   int calls_per_method = 16;
   absl::Duration probe_interval = absl::Seconds(1);
+  /// Where calls are counted; required.
+  Metrics* metrics = nullptr;
   /// Plaintext unless set (see server/credentials.h).
   std::shared_ptr<grpc::ServerCredentials> credentials;
 };

@@ -12,6 +12,7 @@
 #include "callbacks/services.h"
 #include "server/call_metadata.h"
 #include "server/call_tracker.h"
+#include "server/metrics.h"
 #include "server/status_conversion.h"
 #include "server/tag.h"
 #include "storage/log.h"
@@ -27,6 +28,7 @@ struct CallEnvironment {
   UserAsyncService* service;
   callbacks::Services* services;
   CallTracker* tracker;
+  Metrics* metrics;
 };
 
 /// Request and response types of a handler `void(Services&, Exchange<Request, Response>)`.
@@ -56,7 +58,7 @@ class UnaryCall {
   enum class State { kAwaitRequest, kAwaitHandler, kAwaitFinish };
 
   UnaryCall(CallEnvironment& env, grpc::ServerCompletionQueue* cq)
-      : env_(env), cq_(cq), responder_(&context_) {
+      : env_(env), metrics_(MethodMetrics(env)), cq_(cq), responder_(&context_) {
     state_ = State::kAwaitRequest;  // before posting: another thread may complete it at once
     context_.AsyncNotifyWhenDone(&done_tag_);
     (env_.service->*kRequestMethod)(&context_, &request_, &responder_, cq_, cq_, &request_tag_);
@@ -73,6 +75,7 @@ class UnaryCall {
     // the new request fails at once (ok = false) on this still-live queue.
     Arm(env_, cq_);
     started_ = absl::Now();
+    metrics_.started->Increment();
     request_id_ = RequestIdOf(context_.client_metadata());
     context_.AddTrailingMetadata("x-request-id", request_id_);
     state_ = State::kAwaitHandler;
@@ -87,6 +90,7 @@ class UnaryCall {
 
   // Runs on whichever thread the handler finished on (CQ, database or CPU pool thread).
   void Finish(absl::Status status) {
+    metrics_.Finished(status.code(), absl::Now() - started_);
     LogCall(status);
     state_ = State::kAwaitFinish;
     if (status.ok()) {
@@ -142,7 +146,15 @@ class UnaryCall {
     return name;
   }
 
+  // One lookup per method for the whole process, not per call.
+  static const Metrics::Method& MethodMetrics(CallEnvironment& env) {
+    static const Metrics::Method& method =
+        env.metrics->ForMethod(user::v1::UserService::service_full_name(), MethodName());
+    return method;
+  }
+
   CallEnvironment& env_;
+  const Metrics::Method& metrics_;
   grpc::ServerCompletionQueue* cq_;
   grpc::ServerContext context_;
   Request request_;

@@ -52,6 +52,7 @@ struct Pool::Slot {
     QueryCallback done;  // empty for the pool's own statements (PREPAREs, statement_timeout)
     Phase phase = Phase::kAwaitResult;
     std::optional<Result> result;
+    absl::Time sent = absl::InfinitePast();  // for on_query_done; callers' queries only
   };
 
   int index = 0;
@@ -173,6 +174,10 @@ void Pool::Run() {
       next_sweep = now + absl::Milliseconds(20);
     }
     Dispatch();
+    busy_count_.store(
+        static_cast<int>(std::count_if(slots_.begin(), slots_.end(),
+                                       [](const auto& slot) { return !slot->in_flight.empty(); })),
+        std::memory_order_relaxed);
   }
 
   std::deque<Pending> abandoned;
@@ -286,6 +291,9 @@ void Pool::ReadResults(Slot& slot) {
         }
         Slot::InFlight finished = std::move(head);
         slot.in_flight.pop_front();
+        if (finished.done && options_.on_query_done) {
+          options_.on_query_done(absl::Now() - finished.sent);
+        }
         if (!finished.done && !finished.result->ok()) {
           Log(LogLevel::kError, "pool statement failed",
               {{"statement", finished.statement->name}, {"sqlstate", finished.result->sqlstate()}});
@@ -341,8 +349,9 @@ void Pool::Dispatch() {
       FailConnection(*target, "query could not be sent");
       continue;
     }
+    if (options_.on_queue_wait) options_.on_queue_wait(now - pending.enqueued);
     target->in_flight.push_back(
-        {pending.statement, std::move(pending.done), Phase::kAwaitResult, std::nullopt});
+        {pending.statement, std::move(pending.done), Phase::kAwaitResult, std::nullopt, now});
     if (std::find(touched.begin(), touched.end(), target) == touched.end()) {
       touched.push_back(target);
     }

@@ -36,6 +36,10 @@ struct PoolOptions {
   /// Bounds statements whose caller set no deadline (see storage/statement_timeout.h).
   absl::Duration max_statement_time = absl::Seconds(60);
   absl::Duration connect_timeout = absl::Seconds(5);
+  /// Called on the pool thread for each caller's query: how long it waited for a connection when
+  /// it is sent, and how long it took from then to its result. Must not block.
+  absl::AnyInvocable<void(absl::Duration)> on_queue_wait;
+  absl::AnyInvocable<void(absl::Duration)> on_query_done;
   absl::Duration max_backoff = absl::Seconds(2);
 };
 
@@ -69,6 +73,8 @@ class Pool {
 
   int connections() const { return options_.connections; }
   int ready_connections() const { return ready_count_.load(std::memory_order_relaxed); }
+  /// Connections with queries in flight, as of the pool thread's last turn (at most 20 ms ago).
+  int busy_connections() const { return busy_count_.load(std::memory_order_relaxed); }
   size_t queued() const;
 
  private:
@@ -78,6 +84,7 @@ class Pool {
     ParamsAtSend params_at_send;  // when set, replaces params at send time
     absl::Time deadline;
     QueryCallback done;
+    absl::Time enqueued = absl::Now();
   };
   struct Slot;
 
@@ -98,13 +105,14 @@ class Pool {
   void Wake();
   bool SendStatementTimeout(Slot& slot, absl::Duration remaining);
 
-  const PoolOptions options_;
+  PoolOptions options_;  // the hooks are called, so not const
   const StatementTimeout statement_timeout_;
   int epoll_fd_ = -1;
   int wake_fd_ = -1;
   std::vector<std::unique_ptr<Slot>> slots_;  // owned by the pool thread once started
   std::thread thread_;
   std::atomic<int> ready_count_{0};
+  std::atomic<int> busy_count_{0};
 
   mutable std::mutex mutex_;  // guards the fields below
   std::deque<Pending> queue_;

@@ -1,0 +1,73 @@
+#pragma once
+
+#include <array>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+#include <absl/status/status.h>
+#include <absl/time/time.h>
+#include <prometheus/counter.h>
+#include <prometheus/exposer.h>
+#include <prometheus/family.h>
+#include <prometheus/histogram.h>
+#include <prometheus/registry.h>
+
+#include "storage/pool.h"
+
+namespace usersvc::server {
+
+/// Prometheus metrics, in the names dashboards for gRPC servers already know
+/// (grpc_server_started_total, grpc_server_handled_total, grpc_server_handling_seconds, with
+/// grpc_service / grpc_method / grpc_type / grpc_code labels as go-grpc-prometheus writes them),
+/// plus the database pool's. Recording is lock-free on the call path: every series a call
+/// touches is created when its method is first seen.
+class Metrics {
+ public:
+  /// The series of one method. Codes are indexed by their numeric gRPC value.
+  struct Method {
+    prometheus::Counter* started;
+    std::array<prometheus::Counter*, 17> handled;
+    prometheus::Histogram* handling_seconds;
+
+    void Finished(absl::StatusCode code, absl::Duration took) const;
+  };
+
+  Metrics();
+  ~Metrics();
+
+  /// Serves GET /metrics over HTTP on `listen` ("host:port"); an error if it cannot bind.
+  absl::Status Serve(const std::string& listen);
+  /// Reports `pool`'s connections and queue at every scrape (the pool must outlive the exposer:
+  /// call StopServing first).
+  void WatchPool(const storage::Pool& pool);
+  void StopServing();
+
+  /// The series of `service`/`method`, created on first use. Thread-safe.
+  const Method& ForMethod(std::string_view service, std::string_view method);
+
+  /// Hooks for storage::PoolOptions.
+  void ObserveQueueWait(absl::Duration wait);
+  void ObserveQuery(absl::Duration took);
+
+  prometheus::Registry& registry() { return *registry_; }
+
+ private:
+  class PoolCollector;
+
+  std::shared_ptr<prometheus::Registry> registry_;
+  prometheus::Family<prometheus::Counter>& started_;
+  prometheus::Family<prometheus::Counter>& handled_;
+  prometheus::Family<prometheus::Histogram>& handling_seconds_;
+  prometheus::Histogram& queue_wait_seconds_;
+  prometheus::Histogram& query_seconds_;
+  std::shared_ptr<PoolCollector> pool_collector_;
+  std::unique_ptr<prometheus::Exposer> exposer_;
+
+  std::mutex methods_mutex_;
+  std::unordered_map<std::string, std::unique_ptr<Method>> methods_;  // guarded
+};
+
+}  // namespace usersvc::server
