@@ -106,8 +106,9 @@ void GetAddress(Services& services,
   if (auto status = CheckIds(r.user_id(), r.address_id()); !status.ok()) {
     return std::move(call.finish)(status);
   }
-  services.pool.Execute(q::kGetAddress, {r.user_id(), r.address_id()}, call.deadline,
-                        ReplyWithAddress(call.response->mutable_address(), std::move(call.finish)));
+  services.read_pool.Execute(
+      q::kGetAddress, {r.user_id(), r.address_id()}, call.deadline,
+      ReplyWithAddress(call.response->mutable_address(), std::move(call.finish)));
 }
 
 void ListAddresses(Services& services,
@@ -119,7 +120,7 @@ void ListAddresses(Services& services,
   if (!user::v1::AddressType_IsValid(r.type())) {
     return std::move(call.finish)(FieldError("type", "must be SHIPPING, BILLING or unspecified"));
   }
-  services.pool.Execute(
+  services.read_pool.Execute(
       q::kListAddresses, {r.user_id(), absl::StrCat(static_cast<int>(r.type()))}, call.deadline,
       [response = call.response, finish = std::move(call.finish)](storage::Result rows) mutable {
         if (!rows.ok()) return std::move(finish)(rows.status());

@@ -130,7 +130,7 @@ void ListUsers(Services& services,
     params[6] = cursor->last_id();
   }
   const auto& statement = q::ListUsers(static_cast<q::UserOrder>(order - 1), descending);
-  services.pool.Execute(
+  services.read_pool.Execute(
       statement, std::move(params), call.deadline,
       ReplyWithPage(Page{services.page_tokens, digest, *size, call.response->mutable_users(),
                          call.response->mutable_pagination(), std::move(call.finish)},
@@ -166,7 +166,7 @@ void SearchUsers(Services& services,
     params[5] = cursor->last_key();
     params[6] = cursor->last_id();
   }
-  services.pool.Execute(
+  services.read_pool.Execute(
       q::kSearchUsers, std::move(params), call.deadline,
       ReplyWithPage(Page{services.page_tokens, digest, *size, call.response->mutable_users(),
                          call.response->mutable_pagination(), std::move(call.finish)},

@@ -49,7 +49,7 @@ void GetUserPreferences(
   if (auto status = CheckUuid("user_id", call.request->user_id()); !status.ok()) {
     return std::move(call.finish)(status);
   }
-  services.pool.Execute(
+  services.read_pool.Execute(
       q::kGetPreferences, {call.request->user_id()}, call.deadline,
       ReplyWithPreferences(call.response->mutable_preferences(), std::move(call.finish)));
 }

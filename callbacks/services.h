@@ -12,10 +12,14 @@
 
 namespace usersvc::callbacks {
 
-/// What handlers share: the database pool, the password-hashing threads, the health state and
+/// What handlers share: the database pools, the password-hashing threads, the health state and
 /// the page-token key.
 struct Services {
+  /// The primary: every change, and every read that is part of one.
   storage::Pool& pool;
+  /// The read-only RPCs (GetUser, GetUserByEmail, ListUsers, SearchUsers, GetAddress,
+  /// ListAddresses, GetUserPreferences): a replica's pool with --database_read_url, else `pool`.
+  storage::Pool& read_pool;
   CpuPool& cpu;
   HealthMonitor& health;
   const PageTokens& page_tokens;

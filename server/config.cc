@@ -14,6 +14,8 @@
 ABSL_FLAG(std::string, listen, "127.0.0.1:50051", "gRPC listen address (env USER_SVC_LISTEN)");
 ABSL_FLAG(std::string, database_url, "",
           "PostgreSQL URL or key=value conninfo (env DATABASE_URL); required");
+ABSL_FLAG(std::string, database_read_url, "",
+          "PostgreSQL replica for the read-only RPCs (env DATABASE_READ_URL); empty: the primary");
 ABSL_FLAG(int, cq_threads, 0,
           "completion-queue threads; 0 = one per core (env USER_SVC_CQ_THREADS)");
 ABSL_FLAG(int, db_connections, 0,
@@ -59,6 +61,9 @@ absl::Status ApplyEnvironment() {
   };
   if (const char* value = env("USER_SVC_LISTEN")) absl::SetFlag(&FLAGS_listen, value);
   if (const char* value = env("DATABASE_URL")) absl::SetFlag(&FLAGS_database_url, value);
+  if (const char* value = env("DATABASE_READ_URL")) {
+    absl::SetFlag(&FLAGS_database_read_url, value);
+  }
   if (const char* value = env("USER_SVC_LOG_LEVEL")) absl::SetFlag(&FLAGS_log_level, value);
   if (const char* value = env("USER_SVC_PAGE_TOKEN_KEY")) {
     absl::SetFlag(&FLAGS_page_token_key, value);
@@ -91,6 +96,7 @@ absl::StatusOr<Config> LoadConfig(int argc, char** argv) {
   Config config;
   config.listen = absl::GetFlag(FLAGS_listen);
   config.database_url = absl::GetFlag(FLAGS_database_url);
+  config.database_read_url = absl::GetFlag(FLAGS_database_read_url);
   const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   config.cq_threads = absl::GetFlag(FLAGS_cq_threads);
   if (config.cq_threads == 0) config.cq_threads = cores;
@@ -133,6 +139,9 @@ void LogConfig(const Config& config) {
   Log(LogLevel::kInfo, "configuration",
       {{"listen", config.listen},
        {"database", storage::DescribeConninfo(config.database_url)},
+       {"database_read", config.database_read_url.empty()
+                             ? std::string("(the primary)")
+                             : storage::DescribeConninfo(config.database_read_url)},
        {"cq_threads", config.cq_threads},
        {"db_connections", config.db_connections},
        {"max_pending_queries", config.max_pending_queries},

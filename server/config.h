@@ -14,6 +14,7 @@ namespace usersvc::server {
 struct Config {
   std::string listen;
   std::string database_url;
+  std::string database_read_url;  // empty: reads go to database_url too
   int cq_threads;
   int db_connections;
   int max_pending_queries;

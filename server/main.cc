@@ -5,6 +5,7 @@
 #include <atomic>
 
 #include <cstdlib>
+#include <optional>
 #include <thread>
 
 #include <absl/time/clock.h>
@@ -59,15 +60,25 @@ int Serve(const server::Config& config, const sigset_t& signals) {
       return 2;
     }
   }
-  storage::PoolOptions pool_options;
-  pool_options.conninfo = config.database_url;
-  pool_options.connections = config.db_connections;
-  pool_options.max_pending = static_cast<size_t>(config.max_pending_queries);
-  pool_options.statements = storage::queries::All();
-  pool_options.on_queue_wait = [&metrics](absl::Duration wait) { metrics.ObserveQueueWait(wait); };
-  pool_options.on_query_done = [&metrics](absl::Duration took) { metrics.ObserveQuery(took); };
-  storage::Pool pool(std::move(pool_options));
-  metrics.WatchPool(pool);
+  auto pool_options = [&](const std::string& role, const std::string& url) {
+    storage::PoolOptions options;
+    options.conninfo = url;
+    options.application_name = "usersvc";
+    options.connections = config.db_connections;
+    options.max_pending = static_cast<size_t>(config.max_pending_queries);
+    options.statements = storage::queries::All();
+    metrics.InstrumentPool(role, options);
+    return options;
+  };
+  storage::Pool pool(pool_options("primary", config.database_url));
+  metrics.WatchPool("primary", pool);
+  // Read-only RPCs go to a replica when one is configured (see callbacks/services.h).
+  std::optional<storage::Pool> replica_pool;
+  if (!config.database_read_url.empty()) {
+    replica_pool.emplace(pool_options("replica", config.database_read_url));
+    metrics.WatchPool("replica", *replica_pool);
+  }
+  storage::Pool& read_pool = replica_pool ? *replica_pool : pool;
   callbacks::CpuPool cpu(config.cq_threads, kMaxQueuedHashes);
 
   // Set once the server exists; read by the health monitor on the pool thread.
@@ -81,8 +92,9 @@ int Serve(const server::Config& config, const sigset_t& signals) {
         "no --page_token_key: page tokens will not survive a restart or work across replicas");
   }
   const callbacks::PageTokens page_tokens(config.page_token_key);
-  callbacks::UserLookups lookups(pool);
-  callbacks::Services services{pool, cpu, health, page_tokens, lookups, kVersion, absl::Now()};
+  callbacks::UserLookups lookups(read_pool);
+  callbacks::Services services{pool,        read_pool, cpu,      health,
+                               page_tokens, lookups,   kVersion, absl::Now()};
 
   server::ServerOptions server_options;
   server_options.listen = config.listen;
@@ -109,6 +121,7 @@ int Serve(const server::Config& config, const sigset_t& signals) {
   }
   if (!stop) {
     pool.Start();
+    if (replica_pool) replica_pool->Start();
     callbacks::ProbeDatabase(services);  // answered once the first connection is up
     stop = WaitForSignal(signals, absl::InfiniteDuration());
   }
@@ -126,6 +139,7 @@ int Serve(const server::Config& config, const sigset_t& signals) {
   server.Shutdown(absl::Now() + absl::Seconds(config.drain_seconds));
   metrics.StopServing();  // no scrape may read the pool once it stops
   pool.Stop();
+  if (replica_pool) replica_pool->Stop();
   cpu.Stop();
   Log(LogLevel::kInfo, "stopped");
   return 0;

@@ -27,27 +27,47 @@ prometheus::ClientMetric GaugeValue(double value) {
 
 }  // namespace
 
-/// Reads the pool's counts when Prometheus scrapes, so the pool thread does no extra work.
+/// Reads the pools' counts when Prometheus scrapes, so no pool thread does extra work.
 class Metrics::PoolCollector : public prometheus::Collectable {
  public:
-  explicit PoolCollector(const storage::Pool& pool) : pool_(pool) {}
+  void Add(const std::string& role, const storage::Pool& pool) {
+    std::lock_guard lock(mutex_);
+    pools_.emplace_back(role, &pool);
+  }
 
   std::vector<prometheus::MetricFamily> Collect() const override {
-    auto gauge = [](std::string name, std::string help, double value) {
-      return prometheus::MetricFamily{
-          std::move(name), std::move(help), prometheus::MetricType::Gauge, {GaugeValue(value)}};
+    struct Gauge {
+      const char* name;
+      const char* help;
+      double (*read)(const storage::Pool&);
     };
-    return {gauge("usersvc_db_connections", "Pool connections configured", pool_.connections()),
-            gauge("usersvc_db_connections_open", "Pool connections open and ready",
-                  pool_.ready_connections()),
-            gauge("usersvc_db_connections_busy", "Pool connections with queries in flight",
-                  pool_.busy_connections()),
-            gauge("usersvc_db_queries_queued", "Queries waiting for a pool connection",
-                  static_cast<double>(pool_.queued()))};
+    static constexpr Gauge kGauges[] = {
+        {"usersvc_db_connections", "Pool connections configured",
+         [](const storage::Pool& p) { return double(p.connections()); }},
+        {"usersvc_db_connections_open", "Pool connections open and ready",
+         [](const storage::Pool& p) { return double(p.ready_connections()); }},
+        {"usersvc_db_connections_busy", "Pool connections with queries in flight",
+         [](const storage::Pool& p) { return double(p.busy_connections()); }},
+        {"usersvc_db_queries_queued", "Queries waiting for a pool connection",
+         [](const storage::Pool& p) { return double(p.queued()); }},
+    };
+    std::lock_guard lock(mutex_);
+    std::vector<prometheus::MetricFamily> families;
+    for (const Gauge& gauge : kGauges) {
+      prometheus::MetricFamily family{gauge.name, gauge.help, prometheus::MetricType::Gauge, {}};
+      for (const auto& [role, pool] : pools_) {
+        prometheus::ClientMetric metric = GaugeValue(gauge.read(*pool));
+        metric.label.push_back({"pool", role});
+        family.metric.push_back(std::move(metric));
+      }
+      families.push_back(std::move(family));
+    }
+    return families;
   }
 
  private:
-  const storage::Pool& pool_;
+  mutable std::mutex mutex_;
+  std::vector<std::pair<std::string, const storage::Pool*>> pools_;  // guarded by mutex_
 };
 
 void Metrics::Method::Finished(absl::StatusCode code, absl::Duration took) const {
@@ -75,13 +95,12 @@ Metrics::Metrics()
       queue_wait_seconds_(prometheus::BuildHistogram()
                               .Name("usersvc_db_queue_wait_seconds")
                               .Help("Time a query waited for a pool connection.")
-                              .Register(*registry_)
-                              .Add({}, kSecondsBuckets)),
+                              .Register(*registry_)),
       query_seconds_(prometheus::BuildHistogram()
                          .Name("usersvc_db_query_seconds")
                          .Help("Time from sending a query to its result.")
-                         .Register(*registry_)
-                         .Add({}, kSecondsBuckets)) {}
+                         .Register(*registry_)),
+      pool_collector_(std::make_shared<PoolCollector>()) {}
 
 Metrics::~Metrics() { StopServing(); }
 
@@ -92,13 +111,23 @@ absl::Status Metrics::Serve(const std::string& listen) {
     return absl::UnavailableError("--metrics_listen: cannot listen on " + listen);
   }
   exposer_->RegisterCollectable(registry_);
-  if (pool_collector_) exposer_->RegisterCollectable(pool_collector_);
+  exposer_->RegisterCollectable(pool_collector_);
   return absl::OkStatus();
 }
 
-void Metrics::WatchPool(const storage::Pool& pool) {
-  pool_collector_ = std::make_shared<PoolCollector>(pool);
-  if (exposer_) exposer_->RegisterCollectable(pool_collector_);
+void Metrics::InstrumentPool(const std::string& role, storage::PoolOptions& options) {
+  prometheus::Histogram* queue_wait = &queue_wait_seconds_.Add({{"pool", role}}, kSecondsBuckets);
+  prometheus::Histogram* query = &query_seconds_.Add({{"pool", role}}, kSecondsBuckets);
+  options.on_queue_wait = [queue_wait](absl::Duration wait) {
+    queue_wait->Observe(absl::ToDoubleSeconds(wait));
+  };
+  options.on_query_done = [query](absl::Duration took) {
+    query->Observe(absl::ToDoubleSeconds(took));
+  };
+}
+
+void Metrics::WatchPool(const std::string& role, const storage::Pool& pool) {
+  pool_collector_->Add(role, pool);
 }
 
 void Metrics::StopServing() { exposer_.reset(); }
@@ -121,14 +150,6 @@ const Metrics::Method& Metrics::ForMethod(std::string_view service, std::string_
     slot->handling_seconds = &handling_seconds_.Add(labels, kSecondsBuckets);
   }
   return *slot;
-}
-
-void Metrics::ObserveQueueWait(absl::Duration wait) {
-  queue_wait_seconds_.Observe(absl::ToDoubleSeconds(wait));
-}
-
-void Metrics::ObserveQuery(absl::Duration took) {
-  query_seconds_.Observe(absl::ToDoubleSeconds(took));
 }
 
 }  // namespace usersvc::server

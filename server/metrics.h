@@ -40,17 +40,15 @@ class Metrics {
 
   /// Serves GET /metrics over HTTP on `listen` ("host:port"); an error if it cannot bind.
   absl::Status Serve(const std::string& listen);
-  /// Reports `pool`'s connections and queue at every scrape (the pool must outlive the exposer:
-  /// call StopServing first).
-  void WatchPool(const storage::Pool& pool);
+  /// Records `options`' queue waits and query times under `pool="<role>"`, and reports the pool's
+  /// connections and queue at every scrape once WatchPool names it. Call before creating the pool.
+  void InstrumentPool(const std::string& role, storage::PoolOptions& options);
+  /// The pool must outlive the exposer: call StopServing before it stops.
+  void WatchPool(const std::string& role, const storage::Pool& pool);
   void StopServing();
 
   /// The series of `service`/`method`, created on first use. Thread-safe.
   const Method& ForMethod(std::string_view service, std::string_view method);
-
-  /// Hooks for storage::PoolOptions.
-  void ObserveQueueWait(absl::Duration wait);
-  void ObserveQuery(absl::Duration took);
 
   prometheus::Registry& registry() { return *registry_; }
 
@@ -61,8 +59,8 @@ class Metrics {
   prometheus::Family<prometheus::Counter>& started_;
   prometheus::Family<prometheus::Counter>& handled_;
   prometheus::Family<prometheus::Histogram>& handling_seconds_;
-  prometheus::Histogram& queue_wait_seconds_;
-  prometheus::Histogram& query_seconds_;
+  prometheus::Family<prometheus::Histogram>& queue_wait_seconds_;
+  prometheus::Family<prometheus::Histogram>& query_seconds_;
   std::shared_ptr<PoolCollector> pool_collector_;
   std::unique_ptr<prometheus::Exposer> exposer_;
 

@@ -297,6 +297,11 @@ void Pool::ReadResults(Slot& slot) {
         if (!finished.done && !finished.result->ok()) {
           Log(LogLevel::kError, "pool statement failed",
               {{"statement", finished.statement->name}, {"sqlstate", finished.result->sqlstate()}});
+          // A statement that cannot be prepared (say, on a replica that has not replayed the
+          // migrations yet) would fail every query that uses it: start this connection over.
+          if (finished.statement != &kSetStatementTimeout) {
+            return FailConnection(slot, "prepare failed");
+          }
         }
         Complete(finished.done, std::move(*finished.result));
         break;

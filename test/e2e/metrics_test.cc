@@ -66,13 +66,14 @@ TEST_CASE("After traffic /metrics counts calls by method and code, latencies and
       R"(grpc_method="CreateUser",grpc_service="user.v1.UserService",grpc_type="unary")";
   CHECK(Value(metrics, R"(grpc_server_handled_total{grpc_code="OK",)" + create + "}") == 1);
 
-  CHECK(Value(metrics, "usersvc_db_connections") > 0);
-  CHECK(Value(metrics, "usersvc_db_connections_open") == Value(metrics, "usersvc_db_connections"));
-  CHECK(Value(metrics, "usersvc_db_connections_busy") >= 0);
-  CHECK(Value(metrics, "usersvc_db_queries_queued") == 0);
+  CHECK(Value(metrics, R"(usersvc_db_connections{pool="primary"})") > 0);
+  CHECK(Value(metrics, R"(usersvc_db_connections_open{pool="primary"})") ==
+        Value(metrics, R"(usersvc_db_connections{pool="primary"})"));
+  CHECK(Value(metrics, R"(usersvc_db_connections_busy{pool="primary"})") >= 0);
+  CHECK(Value(metrics, R"(usersvc_db_queries_queued{pool="primary"})") == 0);
   // CreateUser and the lookups went through the pool (the health probe adds more).
-  CHECK(Value(metrics, "usersvc_db_query_seconds_count") >= 5);
-  CHECK(Value(metrics, "usersvc_db_queue_wait_seconds_count") >= 5);
+  CHECK(Value(metrics, R"(usersvc_db_query_seconds_count{pool="primary"})") >= 5);
+  CHECK(Value(metrics, R"(usersvc_db_queue_wait_seconds_count{pool="primary"})") >= 5);
 }
 
 TEST_CASE("A --metrics_listen address that cannot be bound stops the service at start") {

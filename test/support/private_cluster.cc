@@ -39,6 +39,10 @@ std::string PrivateCluster::url() const {
 
 void PrivateCluster::Start() { PgCluster("start", dir_ + "/pg"); }
 
+void PrivateCluster::StartAsReplicaOf(const PrivateCluster& primary) {
+  PgCluster("replica", dir_ + "/pg " + primary.dir_ + "/pg");
+}
+
 void PrivateCluster::Stop() { PgCluster("stop", dir_ + "/pg"); }
 
 }  // namespace usersvc::test

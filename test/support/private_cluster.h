@@ -16,6 +16,9 @@ class PrivateCluster {
   /// The cluster's URL, valid before it first starts (its socket directory is fixed).
   std::string url() const;
   void Start();
+  /// Creates this cluster as a streaming replica of `primary` (which must be running; one
+  /// pg_basebackup) and starts it.
+  void StartAsReplicaOf(const PrivateCluster& primary);
   /// A fast shutdown: open connections are terminated.
   void Stop();
 
