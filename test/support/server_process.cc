@@ -46,8 +46,12 @@ ServerProcess::ServerProcess(Options options) {
   log_path_ = fmt::format("/tmp/usersvc-test-{}.log", UniqueSuffix());
   const std::string database_url =
       options.database_url.empty() ? TestDatabaseUrl() : options.database_url;
-  std::vector<std::string> args = {USERSVC_BINARY, "--listen=" + address(),
-                                   "--database_url=" + database_url, "--drain_seconds=5"};
+  // USERSVC_SERVER_BINARY runs these tests against another build of the service (the tsan
+  // preset: this test binary from the asan build, the service built with ThreadSanitizer).
+  const char* binary = std::getenv("USERSVC_SERVER_BINARY");
+  std::vector<std::string> args = {binary != nullptr ? binary : USERSVC_BINARY,
+                                   "--listen=" + address(), "--database_url=" + database_url,
+                                   "--drain_seconds=5"};
   args.insert(args.end(), options.args.begin(), options.args.end());
 
   pid_ = fork();
@@ -59,10 +63,6 @@ ServerProcess::ServerProcess(Options options) {
     FILE* log = fopen(log_path_.c_str(), "w");
     dup2(fileno(log), STDOUT_FILENO);
     dup2(fileno(log), STDERR_FILENO);
-    // The tsan preset checks the service, not the test's own gRPC client: the service gets its
-    // own ThreadSanitizer options (see CMakePresets.json).
-    if (const char* tsan = std::getenv("USERSVC_SERVER_TSAN_OPTIONS"))
-      setenv("TSAN_OPTIONS", tsan, 1);
     execv(argv[0], argv.data());
     _exit(127);
   }
