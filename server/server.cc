@@ -94,6 +94,9 @@ absl::Status Server::Start() {
   // moment until this line a probe of "" may be told SERVING; a probe of "user.v1.UserService"
   // (what deploy/ configures) is never told so before the database answers.
   SetServing(services_.health.serving());
+  // For liveness probes: SERVING while the process runs, whatever the database does, so that an
+  // outage of PostgreSQL does not get every replica restarted.
+  server_->GetHealthCheckService()->SetServingStatus("liveness", true);
   for (auto& cq : cqs_) RegisterCalls(cq.get());
   for (auto& cq : cqs_) threads_.emplace_back([this, raw = cq.get()] { PollLoop(raw); });
 
@@ -108,7 +111,7 @@ absl::Status Server::Start() {
 void Server::SetServing(bool serving) {
   if (server_ == nullptr) return;
   grpc::HealthCheckServiceInterface* health = server_->GetHealthCheckService();
-  health->SetServingStatus(serving);  // "" and every service already registered
+  health->SetServingStatus("", serving);
   health->SetServingStatus(std::string(user::v1::UserService::service_full_name()), serving);
 }
 

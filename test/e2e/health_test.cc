@@ -50,6 +50,7 @@ TEST_CASE("grpc.health.v1 serves the overall status and the UserService's") {
   CHECK(StandardHealth(server, "") == HealthCheckResponse::SERVING);
   CHECK(StandardHealth(server, "user.v1.UserService") == HealthCheckResponse::SERVING);
   CHECK(StandardHealth(server, "no.such.Service") == HealthCheckResponse::SERVICE_UNKNOWN);
+  CHECK(StandardHealth(server, "liveness") == HealthCheckResponse::SERVING);
 }
 
 TEST_CASE("with the database unreachable the server starts NOT_SERVING and calls fail fast") {
@@ -67,6 +68,8 @@ TEST_CASE("with the database unreachable the server starts NOT_SERVING and calls
   REQUIRE(answered);
   CHECK(health.status() == user::v1::HEALTH_STATUS_UNHEALTHY);
   CHECK(StandardHealth(server, "") == HealthCheckResponse::NOT_SERVING);
+  // The process itself is alive: a liveness probe must not restart it for the database.
+  CHECK(StandardHealth(server, "liveness") == HealthCheckResponse::SERVING);
 
   user::v1::GetUserRequest request;
   request.set_user_id("00000000-0000-4000-8000-000000000000");

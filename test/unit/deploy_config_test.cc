@@ -1,0 +1,142 @@
+// deploy/ can be neither run nor linted with Envoy, Docker or Kubernetes here, so this checks
+// what would make them fail at start: YAML that does not parse, a route to a cluster that does
+// not exist, a health check or probe on the wrong service, selectors that select nothing.
+#include <filesystem>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <google/protobuf/descriptor.h>
+#include <yaml-cpp/yaml.h>
+#include <catch2/catch.hpp>
+
+#include "user/v1/user.grpc.pb.h"
+
+namespace usersvc {
+namespace {
+
+const std::filesystem::path kDeploy = std::filesystem::path(USERSVC_SOURCE_DIR) / "deploy";
+const std::string kService = "user.v1.UserService";
+
+std::vector<YAML::Node> Documents(const std::filesystem::path& path) {
+  INFO(path);
+  std::vector<YAML::Node> documents;
+  REQUIRE_NOTHROW(documents = YAML::LoadAllFromFile(path.string()));
+  return documents;
+}
+
+/// Every node under `node` (itself included) that is a map holding `key`.
+void FindMaps(const YAML::Node& node, const std::string& key, std::vector<YAML::Node>* found) {
+  if (node.IsMap()) {
+    if (node[key]) found->push_back(node);
+    for (const auto& entry : node) FindMaps(entry.second, key, found);
+  } else if (node.IsSequence()) {
+    for (const auto& item : node) FindMaps(item, key, found);
+  }
+}
+
+TEST_CASE("every YAML file in deploy/ parses") {
+  int files = 0;
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(kDeploy)) {
+    const auto extension = entry.path().extension();
+    if (extension != ".yaml" && extension != ".yml") continue;
+    ++files;
+    CHECK_FALSE(Documents(entry.path()).empty());
+  }
+  CHECK(files >= 8);
+}
+
+TEST_CASE("envoy.yaml routes only to clusters it defines, health-checks the service, retries") {
+  const YAML::Node envoy = YAML::LoadFile((kDeploy / "envoy/envoy.yaml").string());
+  std::set<std::string> clusters;
+  for (const auto& cluster : envoy["static_resources"]["clusters"]) {
+    clusters.insert(cluster["name"].as<std::string>());
+    const auto checks = cluster["health_checks"];
+    REQUIRE(checks.IsSequence());
+    CHECK(checks[0]["grpc_health_check"]["service_name"].as<std::string>() == kService);
+    CHECK(cluster["circuit_breakers"]["thresholds"][0]["max_requests"]);
+    CHECK(cluster["outlier_detection"]);
+  }
+  std::vector<YAML::Node> routes;
+  FindMaps(envoy["static_resources"]["listeners"], "cluster", &routes);
+  REQUIRE_FALSE(routes.empty());
+  for (const auto& route : routes) {
+    const std::string cluster = route["cluster"].as<std::string>();
+    INFO(cluster);
+    CHECK(clusters.count(cluster) == 1);
+    CHECK(route["max_stream_duration"]["grpc_timeout_header_max"]);
+    const std::string retry_on = route["retry_policy"]["retry_on"].as<std::string>();
+    for (const char* condition :
+         {"unavailable", "resource-exhausted", "cancelled", "reset", "connect-failure"}) {
+      CHECK(retry_on.find(condition) != std::string::npos);
+    }
+  }
+  CHECK(envoy["admin"]["address"]["socket_address"]["address"].as<std::string>() == "127.0.0.1");
+
+  std::vector<YAML::Node> transcoders;
+  FindMaps(envoy, "proto_descriptor", &transcoders);
+  REQUIRE(transcoders.size() == 1);
+  for (const auto& service : transcoders[0]["services"]) {
+    CHECK(google::protobuf::DescriptorPool::generated_pool()->FindServiceByName(
+              service.as<std::string>()) != nullptr);
+  }
+}
+
+TEST_CASE("the Kubernetes objects select each other and probe the right health names") {
+  std::map<std::string, YAML::Node> by_kind_and_name;
+  for (const auto& entry : std::filesystem::directory_iterator(kDeploy / "k8s")) {
+    for (const auto& document : Documents(entry.path())) {
+      by_kind_and_name[document["kind"].as<std::string>() + "/" +
+                       document["metadata"]["name"].as<std::string>()] = document;
+    }
+  }
+  REQUIRE(by_kind_and_name.count("Deployment/usersvc") == 1);
+  const YAML::Node deployment = by_kind_and_name["Deployment/usersvc"];
+  const std::string app =
+      deployment["spec"]["template"]["metadata"]["labels"]["app"].as<std::string>();
+  CHECK(deployment["spec"]["selector"]["matchLabels"]["app"].as<std::string>() == app);
+  const YAML::Node container = deployment["spec"]["template"]["spec"]["containers"][0];
+  CHECK(container["readinessProbe"]["grpc"]["service"].as<std::string>() == kService);
+  CHECK(container["livenessProbe"]["grpc"]["service"].as<std::string>() == "liveness");
+  CHECK(container["lifecycle"]["preStop"]);
+
+  CHECK(by_kind_and_name["Service/usersvc"]["spec"]["selector"]["app"].as<std::string>() == app);
+  CHECK(by_kind_and_name["PodDisruptionBudget/usersvc"]["spec"]["selector"]["matchLabels"]["app"]
+            .as<std::string>() == app);
+  const YAML::Node target =
+      by_kind_and_name["HorizontalPodAutoscaler/usersvc"]["spec"]["scaleTargetRef"];
+  CHECK(by_kind_and_name.count(target["kind"].as<std::string>() + "/" +
+                               target["name"].as<std::string>()) == 1);
+
+  const YAML::Node kustomization = YAML::LoadFile((kDeploy / "kustomization.yaml").string());
+  for (const auto& resource : kustomization["resources"]) {
+    CHECK(std::filesystem::exists(kDeploy / resource.as<std::string>()));
+  }
+  for (const auto& file : kustomization["configMapGenerator"][0]["files"]) {
+    CHECK(std::filesystem::exists(kDeploy / file.as<std::string>()));
+  }
+}
+
+TEST_CASE("compose.yaml depends only on services it defines and builds from deploy/Dockerfile") {
+  const YAML::Node compose = YAML::LoadFile((kDeploy / "compose.yaml").string());
+  std::set<std::string> services;
+  for (const auto& service : compose["services"]) services.insert(service.first.as<std::string>());
+  CHECK(services == std::set<std::string>{"postgres", "usersvc", "envoy"});
+  for (const auto& service : compose["services"]) {
+    const YAML::Node depends_on = service.second["depends_on"];
+    if (!depends_on) {
+      // nothing to check
+    } else if (depends_on.IsSequence()) {
+      for (const auto& name : depends_on) CHECK(services.count(name.as<std::string>()) == 1);
+    } else if (depends_on.IsMap()) {
+      for (const auto& name : depends_on) CHECK(services.count(name.first.as<std::string>()) == 1);
+    }
+    if (service.second["build"]) {
+      CHECK(std::filesystem::exists(kDeploy / ".." /
+                                    service.second["build"]["dockerfile"].as<std::string>()));
+    }
+  }
+}
+
+}  // namespace
+}  // namespace usersvc
