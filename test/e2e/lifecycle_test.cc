@@ -146,10 +146,7 @@ TEST_CASE("SIGTERM lets calls in flight complete, then the process exits 0") {
   bool blocked = false;
   for (int i = 0; i < 250 && !blocked; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    blocked = observer.Scalar(
-                  "SELECT count(*) > 0 FROM pg_stat_activity"
-                  " WHERE $1::int = ANY (pg_blocking_pids(pid))",
-                  {blocker_pid}) == "t";
+    blocked = observer.CountBlockedBy(blocker_pid) > 0;
   }
   REQUIRE(blocked);
   std::this_thread::sleep_for(std::chrono::milliseconds(500));  // the rest arrive meanwhile

@@ -64,10 +64,7 @@ TEST_CASE("Through nginx grpc_pass: health, GetUser, an error status and a deadl
   BlockingDb observer;
   bool released = false;
   for (int i = 0; i < 100 && !released; ++i) {
-    released = observer.Scalar(
-                   "SELECT count(*) FROM pg_stat_activity"
-                   " WHERE $1::int = ANY (pg_blocking_pids(pid))",
-                   {blocker_pid}) == "0";
+    released = observer.CountBlockedBy(blocker_pid) == 0;
     if (!released) std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   CHECK(released);

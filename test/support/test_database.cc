@@ -54,4 +54,9 @@ std::string BlockingDb::Scalar(const std::string& sql, const std::vector<std::st
   return rows[0][0];
 }
 
+int BlockingDb::CountBlockedBy(const std::string& pid) {
+  return std::stoi(Scalar(
+      "SELECT count(*) FROM pg_stat_activity WHERE $1::int = ANY (pg_blocking_pids(pid))", {pid}));
+}
+
 }  // namespace usersvc::test
