@@ -1,9 +1,18 @@
 #include "callbacks/cpu_pool.h"
 
+#include <string>
+
+#include "storage/thread_name.h"
+
 namespace usersvc::callbacks {
 
 CpuPool::CpuPool(int threads, size_t max_queued) : max_queued_(max_queued) {
-  for (int i = 0; i < threads; ++i) threads_.emplace_back([this] { Work(); });
+  for (int i = 0; i < threads; ++i) {
+    threads_.emplace_back([this, i] {
+      NameThisThread("cpu-" + std::to_string(i));
+      Work();
+    });
+  }
 }
 
 CpuPool::~CpuPool() { Stop(); }

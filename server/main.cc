@@ -21,6 +21,7 @@
 #include "storage/migrations.h"
 #include "storage/pool.h"
 #include "storage/queries.h"
+#include "storage/thread_name.h"
 
 namespace {
 
@@ -64,6 +65,7 @@ int Serve(const server::Config& config, const sigset_t& signals) {
     storage::PoolOptions options;
     options.conninfo = url;
     options.application_name = "usersvc";
+    options.thread_name = "db-" + role;
     options.connections = config.db_connections;
     options.max_pending = static_cast<size_t>(config.max_pending_queries);
     options.statements = storage::queries::All();
@@ -129,6 +131,7 @@ int Serve(const server::Config& config, const sigset_t& signals) {
   Log(LogLevel::kInfo, "shutting down", {{"drain_seconds", config.drain_seconds}});
   // A second signal during the drain ends the process at once.
   std::thread second_signal([&signals] {
+    NameThisThread("second-signal");
     int received = 0;
     sigwait(&signals, &received);
     Log(LogLevel::kWarning, "second signal: exiting without draining");

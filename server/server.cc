@@ -11,6 +11,7 @@
 #include "callbacks/users.h"
 #include "callbacks/verification.h"
 #include "storage/log.h"
+#include "storage/thread_name.h"
 
 namespace usersvc::server {
 
@@ -98,7 +99,12 @@ absl::Status Server::Start() {
   // outage of PostgreSQL does not get every replica restarted.
   server_->GetHealthCheckService()->SetServingStatus("liveness", true);
   for (auto& cq : cqs_) RegisterCalls(cq.get());
-  for (auto& cq : cqs_) threads_.emplace_back([this, raw = cq.get()] { PollLoop(raw); });
+  for (size_t i = 0; i < cqs_.size(); ++i) {
+    threads_.emplace_back([this, i] {
+      NameThisThread("cq-" + std::to_string(i));
+      PollLoop(cqs_[i].get());
+    });
+  }
 
   callbacks::ProbeDatabase(services_);
   std::lock_guard lock(probe_mutex_);

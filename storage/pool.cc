@@ -14,6 +14,7 @@
 
 #include "storage/log.h"
 #include "storage/sqlstate.h"
+#include "storage/thread_name.h"
 
 namespace usersvc::storage {
 namespace {
@@ -150,6 +151,7 @@ void Pool::Wake() {
 }
 
 void Pool::Run() {
+  NameThisThread(options_.thread_name);
   for (auto& slot : slots_) BeginConnect(*slot);
   epoll_event events[64];
   absl::Time next_sweep = absl::InfinitePast();

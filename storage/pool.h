@@ -26,6 +26,8 @@ using QueryCallback = absl::AnyInvocable<void(Result) &&>;
 struct PoolOptions {
   std::string conninfo;
   std::string application_name = "usersvc";
+  /// The pool thread's name (see storage/thread_name.h).
+  std::string thread_name = "db";
   int connections = 4;
   /// Queries waiting for a connection; past this Execute refuses with RESOURCE_EXHAUSTED.
   size_t max_pending = 4096;

@@ -1,6 +1,8 @@
 #include "test/support/server_process.h"
 
+#include <fcntl.h>
 #include <netinet/in.h>
+#include <spawn.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -9,6 +11,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <exception>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <thread>
@@ -54,28 +57,32 @@ ServerProcess::ServerProcess(Options options) {
                                    "--drain_seconds=5"};
   args.insert(args.end(), options.args.begin(), options.args.end());
 
-  pid_ = fork();
-  REQUIRE(pid_ >= 0);
-  if (pid_ == 0) {
-    std::vector<char*> argv;
-    for (auto& arg : args) argv.push_back(arg.data());
-    argv.push_back(nullptr);
-    FILE* log = fopen(log_path_.c_str(), "w");
-    dup2(fileno(log), STDOUT_FILENO);
-    dup2(fileno(log), STDERR_FILENO);
-    execv(argv[0], argv.data());
-    _exit(127);
-  }
+  // posix_spawn, not fork: this test process runs gRPC's threads, and a forked child that
+  // allocates (fopen) before exec can hang for ever on a lock one of them held at the fork.
+  std::vector<char*> argv;
+  for (auto& arg : args) argv.push_back(arg.data());
+  argv.push_back(nullptr);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, log_path_.c_str(),
+                                   O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  posix_spawn_file_actions_adddup2(&actions, STDOUT_FILENO, STDERR_FILENO);
+  const int spawned = posix_spawn(&pid_, argv[0], &actions, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  REQUIRE(spawned == 0);
   // A channel whose first connection is refused backs off for seconds, so connect only once the
   // server listens; "ipv4:" skips name resolution.
   if (!options.wait_until_listening) return;
-  REQUIRE(WaitUntilListening(30));
+  if (!WaitUntilListening(30)) {
+    INFO(Log());
+    FAIL("the server did not listen within 30 s: " << ProcessState());
+  }
   channel_ = grpc::CreateChannel("ipv4:" + address(), options.credentials
                                                           ? options.credentials
                                                           : grpc::InsecureChannelCredentials());
-  if (options.wait_until_serving) {
+  if (options.wait_until_serving && !WaitUntilServing(30)) {
     INFO(Log());
-    REQUIRE(WaitUntilServing(30));
+    FAIL("the server was not SERVING within 30 s: " << ProcessState());
   }
 }
 
@@ -134,6 +141,38 @@ bool ServerProcess::WaitUntilServing(int seconds) const {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
   return false;
+}
+
+std::string ServerProcess::ProcessState() const {
+  // What a stalled start looks like from outside: which program runs (exec may not have
+  // happened), its state, and where each thread waits in the kernel.
+  const std::string proc = fmt::format("/proc/{}", pid_);
+  std::string state = fmt::format("pid {}", pid_);
+  char exe[4096] = {};
+  if (readlink((proc + "/exe").c_str(), exe, sizeof exe - 1) > 0) state += fmt::format(", exe {}", exe);
+  std::error_code gone;  // the process may have exited
+  for (const auto& task : std::filesystem::directory_iterator(proc + "/task", gone)) {
+    auto read = [&](const char* file) {
+      std::ifstream in(task.path() / file);
+      std::string text;
+      std::getline(in, text);
+      return text;
+    };
+    state += fmt::format("; {} [{}] wchan {}", read("comm"), read("stat").substr(0, 40), read("wchan"));
+  }
+  return state;
+}
+
+std::map<std::string, int> ServerProcess::ThreadsByName() const {
+  std::map<std::string, int> threads;
+  std::error_code gone;
+  for (const auto& task :
+       std::filesystem::directory_iterator(fmt::format("/proc/{}/task", pid_), gone)) {
+    std::ifstream comm(task.path() / "comm");
+    std::string name;
+    if (std::getline(comm, name)) ++threads[name];
+  }
+  return threads;
 }
 
 int ServerProcess::ThreadCount() const {

@@ -2,6 +2,7 @@
 
 #include <sys/types.h>
 
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -41,6 +42,10 @@ class ServerProcess {
 
   /// Threads of the process now, from /proc.
   int ThreadCount() const;
+  /// Threads of the process now by name (/proc/PID/task/*/comm): how many have each name.
+  std::map<std::string, int> ThreadsByName() const;
+  /// The process's program, state and threads' kernel waits, for failure messages.
+  std::string ProcessState() const;
   /// Sends `signal`.
   void Signal(int signal) const;
   /// Waits up to `seconds` for the process to exit; its exit code, or -1 (still running, or
