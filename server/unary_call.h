@@ -43,8 +43,8 @@ struct HandlerTraits<kHandler> {
 
 /// One in-flight unary RPC, generic over the generated `Request<Method>` member and the handler
 /// from callbacks/. It asks for the next call of its kind before it handles its own, and deletes
-/// itself once both of its completions (Finish and AsyncNotifyWhenDone) have come back, never
-/// while a database continuation still holds it: the handler's `finish` is what posts Finish.
+/// itself once three things have let go of it: the thread that posted Finish (the handler's
+/// `finish`, on a CQ, database or CPU thread), Finish's completion and AsyncNotifyWhenDone's.
 template <auto kRequestMethod, auto kHandler>
 class UnaryCall {
   using Request = typename HandlerTraits<kHandler>::Request;
@@ -98,17 +98,18 @@ class UnaryCall {
     } else {
       responder_.FinishWithError(ToGrpcStatus(status), &finish_tag_);
     }
-  }
-
-  void OnFinished(bool) {
-    // Pairs with the store in Finish, which may have run on a database or CPU thread: gRPC's
-    // queue already orders the two, but inside a library ThreadSanitizer cannot see into.
-    (void)state_.load(std::memory_order_acquire);
+    // Finish serialises response_ on this thread, and its completion may already be running on a
+    // CQ thread. Letting go only now orders every read of the call made here before its delete,
+    // wherever that happens, through our own atomic (which ThreadSanitizer sees), not only
+    // through gRPC's queue (which it cannot see into).
     Release();
   }
+
+  void OnFinished(bool) { Release(); }
   void OnDone(bool) { Release(); }
 
-  // Finish and AsyncNotifyWhenDone both report back once; the second one frees the call.
+  // The poster of Finish, Finish's completion and AsyncNotifyWhenDone each let go once; the last
+  // one frees the call.
   void Release() {
     if (outstanding_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
       env_.tracker->End();
@@ -161,7 +162,7 @@ class UnaryCall {
   Response response_;
   grpc::ServerAsyncResponseWriter<Response> responder_;
   std::atomic<State> state_;
-  std::atomic<int> outstanding_{2};
+  std::atomic<int> outstanding_{3};
   absl::Time started_;
   std::string request_id_;
   MemberTag<UnaryCall, &UnaryCall::OnRequest> request_tag_{this};
