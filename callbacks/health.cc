@@ -1,5 +1,8 @@
 #include "callbacks/health.h"
 
+#include <optional>
+#include <string_view>
+
 #include <absl/strings/str_cat.h>
 #include <absl/time/clock.h>
 
@@ -8,10 +11,25 @@
 namespace usersvc::callbacks {
 namespace {
 
+constexpr std::string_view kServiceName = "user.v1.UserService";
+constexpr std::string_view kLivenessName = "liveness";
+
 void SetDuration(absl::Duration duration, google::protobuf::Duration* out) {
   const int64_t nanos = absl::ToInt64Nanoseconds(duration);
   out->set_seconds(nanos / 1'000'000'000);
   out->set_nanos(static_cast<int32_t>(nanos % 1'000'000'000));
+}
+
+using grpc::health::v1::HealthCheckResponse;
+
+/// The grpc.health.v1 status of `service` when the service should (not) serve; UNKNOWN for a
+/// name this server does not know.
+HealthCheckResponse::ServingStatus StandardStatus(std::string_view service, bool serving) {
+  if (service == kLivenessName) return HealthCheckResponse::SERVING;
+  if (service.empty() || service == kServiceName) {
+    return serving ? HealthCheckResponse::SERVING : HealthCheckResponse::NOT_SERVING;
+  }
+  return HealthCheckResponse::UNKNOWN;
 }
 
 }  // namespace
@@ -59,6 +77,42 @@ void HealthCheck(Services& services,
   call.response->set_version(services.version);
   SetDuration(absl::Now() - services.started_at, call.response->mutable_uptime());
   std::move(call.finish)(absl::OkStatus());
+}
+
+void CheckStandardHealth(Services& services,
+                         Exchange<grpc::health::v1::HealthCheckRequest,
+                                  grpc::health::v1::HealthCheckResponse>
+                             call) {
+  const auto status = StandardStatus(call.request->service(), services.health.serving());
+  if (status == HealthCheckResponse::UNKNOWN) {
+    return std::move(call.finish)(absl::NotFoundError("unknown service"));
+  }
+  call.response->set_status(status);
+  std::move(call.finish)(absl::OkStatus());
+}
+
+void WatchStandardHealth(Services& services,
+                         StreamExchange<grpc::health::v1::HealthCheckRequest,
+                                        grpc::health::v1::HealthCheckResponse>
+                             call) {
+  // The monitor keeps only a weak reference: the stream ends by itself when the client goes.
+  std::weak_ptr<StreamWriter<HealthCheckResponse>> stream = call.writer;
+  services.health.Watch(
+      call.writer,
+      [stream, service = call.request->service(), sent = std::optional<int>()](
+          bool serving, bool draining) mutable {
+        std::shared_ptr<StreamWriter<HealthCheckResponse>> writer = stream.lock();
+        if (writer == nullptr) return;
+        HealthCheckResponse::ServingStatus status = StandardStatus(service, serving);
+        if (status == HealthCheckResponse::UNKNOWN) status = HealthCheckResponse::SERVICE_UNKNOWN;
+        if (sent != status) {
+          HealthCheckResponse message;
+          message.set_status(status);
+          writer->Write(std::move(message));
+          sent = status;
+        }
+        if (draining) writer->Finish(absl::UnavailableError("server is shutting down"));
+      });
 }
 
 }  // namespace usersvc::callbacks

@@ -1,7 +1,9 @@
 #pragma once
 
+#include <memory>
 #include <mutex>
 #include <string>
+#include <vector>
 
 #include <absl/functional/any_invocable.h>
 #include <absl/time/time.h>
@@ -10,8 +12,8 @@ namespace usersvc::callbacks {
 
 /// What the service knows of its own health: the last database probe and whether it is draining.
 /// Thread-safe. `on_serving_change` runs (on the recording thread, under the monitor's lock, so it
-/// must not call back into the monitor) whenever "should serve" flips, so the server can mirror
-/// it into grpc.health.v1.
+/// must not call back into the monitor) whenever "should serve" flips; watchers (grpc.health.v1
+/// Watch streams) hear of every change the same way.
 class HealthMonitor {
  public:
   struct DatabaseProbe {
@@ -23,6 +25,12 @@ class HealthMonitor {
 
   explicit HealthMonitor(absl::AnyInvocable<void(bool serving)> on_serving_change)
       : on_serving_change_(std::move(on_serving_change)) {}
+
+  /// Called with (serving, draining) at once and again on every change, under the monitor's lock
+  /// (so in order; it must not call back into the monitor), for as long as `alive` has not
+  /// expired.
+  using WatchCallback = absl::AnyInvocable<void(bool serving, bool draining)>;
+  void Watch(std::weak_ptr<void> alive, WatchCallback on_change);
 
   void RecordProbe(bool ok, std::string message, absl::Duration latency);
   void SetDraining();
@@ -39,7 +47,15 @@ class HealthMonitor {
   void Update(Change change);
   bool ServingLocked() const { return database_.ok && !draining_; }
 
+  struct Watcher {
+    std::weak_ptr<void> alive;
+    WatchCallback on_change;
+  };
+  /// Drops the watchers whose `alive` expired.
+  void PruneLocked();
+
   mutable std::mutex mutex_;
+  std::vector<Watcher> watchers_;  // guarded by mutex_
   DatabaseProbe database_;  // guarded by mutex_
   bool draining_ = false;   // guarded by mutex_
   absl::AnyInvocable<void(bool serving)> on_serving_change_;

@@ -2,7 +2,6 @@
 // the database answers), applies migrations, opens the pool, and drains on SIGTERM/SIGINT.
 #include <signal.h>
 #include <unistd.h>
-#include <atomic>
 
 #include <cstdlib>
 #include <optional>
@@ -83,12 +82,9 @@ int Serve(const server::Config& config, const sigset_t& signals) {
   storage::Pool& read_pool = replica_pool ? *replica_pool : pool;
   callbacks::CpuPool cpu(config.cq_threads, kMaxQueuedHashes);
 
-  // Set once the server exists; read by the health monitor on the pool thread.
-  std::atomic<server::Server*> grpc_server = nullptr;
-  callbacks::HealthMonitor health([&grpc_server](bool serving) {
-    Log(LogLevel::kInfo, serving ? "serving" : "not serving");
-    if (server::Server* server = grpc_server.load()) server->SetServing(serving);
-  });
+  // grpc.health.v1 and HealthCheck read the monitor themselves; this only logs the flips.
+  callbacks::HealthMonitor health(
+      [](bool serving) { Log(LogLevel::kInfo, serving ? "serving" : "not serving"); });
   if (config.page_token_key.empty()) {
     Log(LogLevel::kWarning,
         "no --page_token_key: page tokens will not survive a restart or work across replicas");
@@ -104,7 +100,6 @@ int Serve(const server::Config& config, const sigset_t& signals) {
   server_options.credentials = *std::move(credentials);
   server_options.metrics = &metrics;
   server::Server server(server_options, services);
-  grpc_server = &server;
   if (auto status = server.Start(); !status.ok()) {
     Log(LogLevel::kError, "cannot start", {{"error", status.message()}});
     return 1;

@@ -132,14 +132,15 @@ void Metrics::WatchPool(const std::string& role, const storage::Pool& pool) {
 
 void Metrics::StopServing() { exposer_.reset(); }
 
-const Metrics::Method& Metrics::ForMethod(std::string_view service, std::string_view method) {
+const Metrics::Method& Metrics::ForMethod(std::string_view service, std::string_view method,
+                                          std::string_view type) {
   std::lock_guard lock(methods_mutex_);
   std::string key = std::string(service) + "/" + std::string(method);
   auto& slot = methods_[key];
   if (slot == nullptr) {
     const prometheus::Labels labels = {{"grpc_service", std::string(service)},
                                        {"grpc_method", std::string(method)},
-                                       {"grpc_type", "unary"}};
+                                       {"grpc_type", std::string(type)}};
     slot = std::make_unique<Method>();
     slot->started = &started_.Add(labels);
     for (size_t code = 0; code < kCodeNames.size(); ++code) {

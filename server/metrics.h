@@ -48,7 +48,9 @@ class Metrics {
   void StopServing();
 
   /// The series of `service`/`method`, created on first use. Thread-safe.
-  const Method& ForMethod(std::string_view service, std::string_view method);
+  /// `type` is go-grpc-prometheus's grpc_type: unary, server_stream, client_stream, bidi_stream.
+  const Method& ForMethod(std::string_view service, std::string_view method,
+                          std::string_view type);
 
   prometheus::Registry& registry() { return *registry_; }
 

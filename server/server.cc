@@ -1,7 +1,7 @@
 #include "server/server.h"
 
-#include <grpcpp/ext/proto_server_reflection_plugin.h>
-#include <grpcpp/health_check_service_interface.h>
+#include <fmt/format.h>
+#include <google/protobuf/descriptor.h>
 
 #include "callbacks/addresses.h"
 #include "callbacks/health.h"
@@ -10,14 +10,20 @@
 #include "callbacks/preferences.h"
 #include "callbacks/users.h"
 #include "callbacks/verification.h"
+#include "server/reflection_call.h"
+#include "server/streaming_call.h"
+#include "server/unary_call.h"
 #include "storage/log.h"
 #include "storage/thread_name.h"
 
 namespace usersvc::server {
-
-using AsyncService = UserAsyncService;
-
 namespace {
+
+namespace cb = callbacks;
+using Users = user::v1::UserService::AsyncService;
+using Health = grpc::health::v1::Health::AsyncService;
+namespace reflection_v1 = grpc::reflection::v1;
+namespace reflection_v1alpha = grpc::reflection::v1alpha;
 
 /// A request message over 4 MiB is rejected with RESOURCE_EXHAUSTED (the contract).
 constexpr int kMaxRequestBytes = 4 * 1024 * 1024;
@@ -33,72 +39,141 @@ void SetKeepalive(grpc::ServerBuilder& builder) {
   builder.AddChannelArgument(GRPC_ARG_HTTP2_MAX_PINGS_WITHOUT_DATA, 0);  // unlimited
 }
 
+/// The label go-grpc-prometheus gives a method of this shape.
+std::string_view CallType(const google::protobuf::MethodDescriptor& method) {
+  if (method.client_streaming()) return method.server_streaming() ? "bidi_stream" : "client_stream";
+  return method.server_streaming() ? "server_stream" : "unary";
+}
+
 }  // namespace
 
 Server::Server(ServerOptions options, callbacks::Services& services)
     : options_(std::move(options)),
       services_(services),
-      env_{&service_, &services_, &tracker_, options_.metrics} {}
+      env_{&services_, &tracker_, &service_names_} {}
 
 Server::~Server() = default;
 
-void Server::RegisterCalls(grpc::ServerCompletionQueue* cq) {
-  using S = AsyncService;
-  namespace cb = callbacks;
-  // One line per RPC: the generated Request method and its handler in callbacks/.
-  static constexpr void (*kArmers[])(CallEnvironment&, grpc::ServerCompletionQueue*) = {
-      &UnaryCall<&S::RequestCreateUser, &cb::CreateUser>::Arm,
-      &UnaryCall<&S::RequestGetUser, &cb::GetUser>::Arm,
-      &UnaryCall<&S::RequestGetUserByEmail, &cb::GetUserByEmail>::Arm,
-      &UnaryCall<&S::RequestListUsers, &cb::ListUsers>::Arm,
-      &UnaryCall<&S::RequestSearchUsers, &cb::SearchUsers>::Arm,
-      &UnaryCall<&S::RequestUpdateUser, &cb::UpdateUser>::Arm,
-      &UnaryCall<&S::RequestDeleteUser, &cb::DeleteUser>::Arm,
-      &UnaryCall<&S::RequestDeactivateUser, &cb::DeactivateUser>::Arm,
-      &UnaryCall<&S::RequestReactivateUser, &cb::ReactivateUser>::Arm,
-      &UnaryCall<&S::RequestHealthCheck, &cb::HealthCheck>::Arm,
-      &UnaryCall<&S::RequestAddAddress, &cb::AddAddress>::Arm,
-      &UnaryCall<&S::RequestGetAddress, &cb::GetAddress>::Arm,
-      &UnaryCall<&S::RequestListAddresses, &cb::ListAddresses>::Arm,
-      &UnaryCall<&S::RequestUpdateAddress, &cb::UpdateAddress>::Arm,
-      &UnaryCall<&S::RequestDeleteAddress, &cb::DeleteAddress>::Arm,
-      &UnaryCall<&S::RequestSetDefaultAddress, &cb::SetDefaultAddress>::Arm,
-      &UnaryCall<&S::RequestSendVerificationEmail, &cb::SendVerificationEmail>::Arm,
-      &UnaryCall<&S::RequestVerifyEmail, &cb::VerifyEmail>::Arm,
-      &UnaryCall<&S::RequestChangePassword, &cb::ChangePassword>::Arm,
-      &UnaryCall<&S::RequestRequestPasswordReset, &cb::RequestPasswordReset>::Arm,
-      &UnaryCall<&S::RequestResetPassword, &cb::ResetPassword>::Arm,
-      &UnaryCall<&S::RequestGetUserPreferences, &cb::GetUserPreferences>::Arm,
-      &UnaryCall<&S::RequestUpdateUserPreferences, &cb::UpdateUserPreferences>::Arm,
-  };
-  for (int i = 0; i < options_.calls_per_method; ++i) {
-    for (auto arm : kArmers) arm(env_, cq);
+absl::Status Server::Register(grpc::Service& service, std::string_view service_name,
+                              std::span<const MethodEntry> entries) {
+  const google::protobuf::ServiceDescriptor* descriptor =
+      google::protobuf::DescriptorPool::generated_pool()->FindServiceByName(
+          std::string(service_name));
+  if (descriptor == nullptr) return absl::InternalError(fmt::format("no service {}", service_name));
+  if (static_cast<int>(entries.size()) != descriptor->method_count()) {
+    return absl::InternalError(fmt::format("{} has {} methods but {} are registered",
+                                                service_name, descriptor->method_count(),
+                                                entries.size()));
   }
+  for (const MethodEntry& entry : entries) {
+    const google::protobuf::MethodDescriptor* method =
+        descriptor->FindMethodByName(std::string(entry.name));
+    if (method == nullptr) {
+      return absl::InternalError(fmt::format("{} has no method {}", service_name, entry.name));
+    }
+    methods_.push_back({&service, std::string(service_name), std::string(entry.name),
+                        &options_.metrics->ForMethod(service_name, entry.name, CallType(*method)),
+                        entry.answers_while_draining});
+    registrations_.push_back({&methods_.back(), entry.arm,
+                              entry.waiting > 0 ? entry.waiting : options_.calls_per_method});
+  }
+  service_names_.emplace_back(service_name);
+  return absl::OkStatus();
 }
 
 absl::Status Server::Start() {
-  grpc::EnableDefaultHealthCheckService(true);
-  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  // One line per RPC: its name in the service descriptor, the generated Request method and the
+  // handler in callbacks/. Register() checks the names against the descriptor, so a method left
+  // out (or misspelt) stops the server at start instead of answering UNIMPLEMENTED.
+  static constexpr MethodEntry kUserMethods[] = {
+      {"CreateUser", &UnaryCall<&Users::RequestCreateUser, &cb::CreateUser>::Arm},
+      {"GetUser", &UnaryCall<&Users::RequestGetUser, &cb::GetUser>::Arm},
+      {"GetUserByEmail", &UnaryCall<&Users::RequestGetUserByEmail, &cb::GetUserByEmail>::Arm},
+      {"ListUsers", &UnaryCall<&Users::RequestListUsers, &cb::ListUsers>::Arm},
+      {"SearchUsers", &UnaryCall<&Users::RequestSearchUsers, &cb::SearchUsers>::Arm},
+      {"UpdateUser", &UnaryCall<&Users::RequestUpdateUser, &cb::UpdateUser>::Arm},
+      {"DeleteUser", &UnaryCall<&Users::RequestDeleteUser, &cb::DeleteUser>::Arm},
+      {"DeactivateUser", &UnaryCall<&Users::RequestDeactivateUser, &cb::DeactivateUser>::Arm},
+      {"ReactivateUser", &UnaryCall<&Users::RequestReactivateUser, &cb::ReactivateUser>::Arm},
+      {"HealthCheck", &UnaryCall<&Users::RequestHealthCheck, &cb::HealthCheck>::Arm},
+      {"AddAddress", &UnaryCall<&Users::RequestAddAddress, &cb::AddAddress>::Arm},
+      {"GetAddress", &UnaryCall<&Users::RequestGetAddress, &cb::GetAddress>::Arm},
+      {"ListAddresses", &UnaryCall<&Users::RequestListAddresses, &cb::ListAddresses>::Arm},
+      {"UpdateAddress", &UnaryCall<&Users::RequestUpdateAddress, &cb::UpdateAddress>::Arm},
+      {"DeleteAddress", &UnaryCall<&Users::RequestDeleteAddress, &cb::DeleteAddress>::Arm},
+      {"SetDefaultAddress",
+       &UnaryCall<&Users::RequestSetDefaultAddress, &cb::SetDefaultAddress>::Arm},
+      {"SendVerificationEmail",
+       &UnaryCall<&Users::RequestSendVerificationEmail, &cb::SendVerificationEmail>::Arm},
+      {"VerifyEmail", &UnaryCall<&Users::RequestVerifyEmail, &cb::VerifyEmail>::Arm},
+      {"ChangePassword", &UnaryCall<&Users::RequestChangePassword, &cb::ChangePassword>::Arm},
+      {"RequestPasswordReset",
+       &UnaryCall<&Users::RequestRequestPasswordReset, &cb::RequestPasswordReset>::Arm},
+      {"ResetPassword", &UnaryCall<&Users::RequestResetPassword, &cb::ResetPassword>::Arm},
+      {"GetUserPreferences",
+       &UnaryCall<&Users::RequestGetUserPreferences, &cb::GetUserPreferences>::Arm},
+      {"UpdateUserPreferences",
+       &UnaryCall<&Users::RequestUpdateUserPreferences, &cb::UpdateUserPreferences>::Arm},
+  };
+  static constexpr MethodEntry kHealthMethods[] = {
+      {.name = "Check",
+       .arm = &UnaryCall<&Health::RequestCheck, &cb::CheckStandardHealth>::Arm,
+       .answers_while_draining = true},
+      {.name = "Watch",
+       .arm = &ServerStreamingCall<&Health::RequestWatch, &cb::WatchStandardHealth>::Arm,
+       .waiting = 2,
+       .answers_while_draining = true},
+  };
+  static constexpr MethodEntry kReflectionV1Methods[] = {
+      {"ServerReflectionInfo",
+       &ReflectionCall<&reflection_v1::ServerReflection::AsyncService::RequestServerReflectionInfo,
+                       reflection_v1::ServerReflectionRequest,
+                       reflection_v1::ServerReflectionResponse>::Arm,
+       1},
+  };
+  static constexpr MethodEntry kReflectionV1alphaMethods[] = {
+      {"ServerReflectionInfo",
+       &ReflectionCall<
+           &reflection_v1alpha::ServerReflection::AsyncService::RequestServerReflectionInfo,
+           reflection_v1alpha::ServerReflectionRequest,
+           reflection_v1alpha::ServerReflectionResponse>::Arm,
+       1},
+  };
+  for (absl::Status registered : {
+           Register(users_, user::v1::UserService::service_full_name(), kUserMethods),
+           Register(health_, grpc::health::v1::Health::service_full_name(), kHealthMethods),
+           Register(reflection_, reflection_v1::ServerReflection::service_full_name(),
+                    kReflectionV1Methods),
+           Register(reflection_v1alpha_, reflection_v1alpha::ServerReflection::service_full_name(),
+                    kReflectionV1alphaMethods),
+       }) {
+    if (!registered.ok()) return registered;
+  }
+
   grpc::ServerBuilder builder;
   builder.AddListeningPort(
       options_.listen,
       options_.credentials ? options_.credentials : grpc::InsecureServerCredentials(), &port_);
   SetKeepalive(builder);
-  builder.RegisterService(&service_);
+  // A port that another process already holds is an error, not a share of its connections.
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
+  for (grpc::Service* service :
+       std::initializer_list<grpc::Service*>{&users_, &health_, &reflection_, &reflection_v1alpha_}) {
+    builder.RegisterService(service);
+  }
   builder.SetMaxReceiveMessageSize(kMaxRequestBytes);
   for (int i = 0; i < options_.cq_threads; ++i) cqs_.push_back(builder.AddCompletionQueue());
   server_ = builder.BuildAndStart();
   if (server_ == nullptr || port_ == 0) {
     return absl::UnavailableError("cannot listen on " + options_.listen);
   }
-  // gRPC's default health service starts with "" SERVING and knows no other service, so for the
-  // moment until this line a probe of "" may be told SERVING; a probe of "user.v1.UserService"
-  // (what deploy/ configures) is never told so before the database answers.
-  SetServing(services_.health.serving());
-  // For liveness probes: SERVING while the process runs, whatever the database does, so that an
-  // outage of PostgreSQL does not get every replica restarted.
-  server_->GetHealthCheckService()->SetServingStatus("liveness", true);
-  for (auto& cq : cqs_) RegisterCalls(cq.get());
+  for (auto& cq : cqs_) {
+    for (const Registration& registration : registrations_) {
+      for (int i = 0; i < registration.waiting; ++i) {
+        registration.arm(env_, *registration.method, cq.get());
+      }
+    }
+  }
   for (size_t i = 0; i < cqs_.size(); ++i) {
     threads_.emplace_back([this, i] {
       NameThisThread("cq-" + std::to_string(i));
@@ -112,13 +187,6 @@ absl::Status Server::Start() {
   probe_alarm_.Set(cqs_.front().get(), absl::ToChronoTime(absl::Now() + options_.probe_interval),
                    &probe_tag_);
   return absl::OkStatus();
-}
-
-void Server::SetServing(bool serving) {
-  if (server_ == nullptr) return;
-  grpc::HealthCheckServiceInterface* health = server_->GetHealthCheckService();
-  health->SetServingStatus("", serving);
-  health->SetServingStatus(std::string(user::v1::UserService::service_full_name()), serving);
 }
 
 void Server::PollLoop(grpc::ServerCompletionQueue* cq) {

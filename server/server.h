@@ -1,7 +1,9 @@
 #pragma once
 
+#include <deque>
 #include <memory>
 #include <mutex>
+#include <span>
 #include <string>
 #include <thread>
 #include <vector>
@@ -12,10 +14,13 @@
 #include <grpcpp/grpcpp.h>
 
 #include "callbacks/services.h"
+#include "grpc/health/v1/health.grpc.pb.h"
+#include "grpc/reflection/v1/reflection.grpc.pb.h"
+#include "grpc/reflection/v1alpha/reflection.grpc.pb.h"
+#include "server/call_common.h"
 #include "server/call_tracker.h"
 #include "server/metrics.h"
 #include "server/tag.h"
-#include "server/unary_call.h"
 #include "user/v1/user.grpc.pb.h"
 
 namespace usersvc::server {
@@ -23,7 +28,7 @@ namespace usersvc::server {
 struct ServerOptions {
   std::string listen = "127.0.0.1:50051";
   int cq_threads = 2;
-  /// Call objects waiting per method per completion queue.
+  /// Call objects waiting per UserService method per completion queue.
   int calls_per_method = 16;
   absl::Duration probe_interval = absl::Seconds(1);
   /// Where calls are counted; required.
@@ -32,8 +37,9 @@ struct ServerOptions {
   std::shared_ptr<grpc::ServerCredentials> credentials;
 };
 
-/// The gRPC front: completion queues each polled by one thread, one generic call object per
-/// in-flight RPC, grpc.health.v1 and reflection, and an orderly shutdown.
+/// The gRPC front: completion queues each polled by one thread of ours, one call object per
+/// in-flight RPC for every service it answers (user.v1.UserService, grpc.health.v1.Health and
+/// server reflection, so no gRPC thread of its own polls), and an orderly shutdown.
 class Server {
  public:
   Server(ServerOptions options, callbacks::Services& services);
@@ -43,8 +49,6 @@ class Server {
   absl::Status Start();
   /// The port actually bound (useful with port 0).
   int port() const { return port_; }
-  /// Mirrors the service's health into grpc.health.v1 ("" and "user.v1.UserService").
-  void SetServing(bool serving);
   /// Refuses new calls (UNAVAILABLE), lets calls in flight finish until `drain_deadline`, then
   /// cancels what is left, shuts the completion queues down and joins their threads. Call from a
   /// thread that is not a CQ thread.
@@ -52,13 +56,38 @@ class Server {
   int calls_in_flight() const { return tracker_.in_flight(); }
 
  private:
-  void RegisterCalls(grpc::ServerCompletionQueue* cq);
+  using ArmFunction = void (*)(CallEnvironment&, const MethodInfo&, grpc::ServerCompletionQueue*);
+  /// A line of the registration tables in server.cc: a method of a service by name, the call
+  /// object that serves it, how many of those wait per queue (0: calls_per_method), and whether
+  /// it is answered during a drain (see MethodInfo).
+  struct MethodEntry {
+    std::string_view name;
+    ArmFunction arm;
+    int waiting = 0;
+    bool answers_while_draining = false;
+  };
+  struct Registration {
+    const MethodInfo* method;
+    ArmFunction arm;
+    int waiting;
+  };
+
+  /// Checks that `entries` serve every method of the service named `service_name` exactly once,
+  /// and records them; an error names the method that is missing or unknown.
+  absl::Status Register(grpc::Service& service, std::string_view service_name,
+                        std::span<const MethodEntry> entries);
   void PollLoop(grpc::ServerCompletionQueue* cq);
   void OnProbeAlarm(bool ok);
 
   const ServerOptions options_;
   callbacks::Services& services_;
-  UserAsyncService service_;
+  user::v1::UserService::AsyncService users_;
+  grpc::health::v1::Health::AsyncService health_;
+  grpc::reflection::v1::ServerReflection::AsyncService reflection_;
+  grpc::reflection::v1alpha::ServerReflection::AsyncService reflection_v1alpha_;
+  std::vector<std::string> service_names_;
+  std::deque<MethodInfo> methods_;  // stable addresses: every call object refers to its own
+  std::vector<Registration> registrations_;
   CallTracker tracker_;
   CallEnvironment env_;
   std::unique_ptr<grpc::Server> server_;

@@ -10,6 +10,7 @@
 
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "test/support/fixtures.h"
+#include "test/support/health_watch.h"
 #include "test/support/private_cluster.h"
 
 namespace usersvc::test {
@@ -51,12 +52,16 @@ TEST_CASE(
   options.wait_until_serving = false;
   ServerProcess server(options);
   CHECK(SecondsUntil(10, [&] { return Health(server) == HealthCheckResponse::NOT_SERVING; }) >= 0);
+  // A watcher (gRPC's client-side health checking) is told of the change without asking again.
+  HealthWatch watch(server, "user.v1.UserService");
+  CHECK(watch.Next() == HealthCheckResponse::NOT_SERVING);
 
   cluster.Start();
   const double serving_after =
       SecondsUntil(15, [&] { return Health(server) == HealthCheckResponse::SERVING; });
   fmt::print(stderr, "figure: SERVING {:.2f} s after PostgreSQL came up\n", serving_after);
   CHECK(serving_after >= 0);
+  CHECK(watch.Next() == HealthCheckResponse::SERVING);
   auto stub = server.stub();
   TestUser who = CreateTestUser(*stub);
   CHECK(who.user.version() == 1);

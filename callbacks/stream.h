@@ -1,0 +1,35 @@
+#pragma once
+
+#include <memory>
+
+#include <absl/status/status.h>
+#include <absl/time/time.h>
+
+namespace usersvc::callbacks {
+
+/// The sending end of a server-streaming call, as a handler sees it (nothing of gRPC). A handler
+/// may keep it, say in a subscription, and write from any thread; the call ends by itself when
+/// the client goes away, so a holder should keep only a std::weak_ptr to it.
+template <typename Response>
+class StreamWriter {
+ public:
+  virtual ~StreamWriter() = default;
+
+  /// Queues `message`; messages reach the client in the order written, one write at a time.
+  /// False once the call has ended (client gone, finished, server stopping) or when its queue is
+  /// full (a reader that cannot keep up is ended with RESOURCE_EXHAUSTED): stop writing then.
+  virtual bool Write(Response message) = 0;
+  /// Ends the call with `status` once the queued messages are written; later writes are refused.
+  virtual void Finish(absl::Status status) = 0;
+};
+
+/// What a server-streaming handler gets for one call. The request lives as long as the call;
+/// copy what a subscription needs of it.
+template <typename Request, typename Response>
+struct StreamExchange {
+  const Request* request;
+  std::shared_ptr<StreamWriter<Response>> writer;
+  absl::Time deadline;
+};
+
+}  // namespace usersvc::callbacks
