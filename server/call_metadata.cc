@@ -2,7 +2,6 @@
 
 #include <absl/random/random.h>
 #include <absl/strings/ascii.h>
-#include <absl/strings/str_format.h>
 
 namespace usersvc::server {
 namespace {
@@ -30,12 +29,22 @@ std::string RequestIdOf(const ClientMetadata& metadata) {
     usable = usable && (absl::ascii_isalnum(c) || c == '-' || c == '_' || c == '.' || c == ':');
   }
   if (usable) return std::string(given);
-  // A version 4 UUID, as Envoy generates them.
+  // A version 4 UUID, as Envoy generates them: 122 random bits, written out by hand because
+  // StrFormat showed up in the profile of every call.
   static thread_local absl::BitGen random;
-  const uint64_t high = absl::Uniform<uint64_t>(random);
-  const uint64_t low = absl::Uniform<uint64_t>(random);
-  return absl::StrFormat("%08x-%04x-4%03x-%04x-%012x", high >> 32, (high >> 16) & 0xffff,
-                         high & 0x0fff, ((low >> 48) & 0x3fff) | 0x8000, low & 0xffffffffffff);
+  uint64_t bits[2] = {absl::Uniform<uint64_t>(random), absl::Uniform<uint64_t>(random)};
+  bits[0] = (bits[0] & ~uint64_t{0xf000}) | 0x4000;                  // version 4
+  bits[1] = (bits[1] & ~(uint64_t{0xc} << 60)) | (uint64_t{0x8} << 60);  // variant 10
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string uuid(36, '-');
+  int digit = 0;
+  for (size_t i = 0; i < uuid.size(); ++i) {
+    if (i == 8 || i == 13 || i == 18 || i == 23) continue;
+    const uint64_t word = bits[digit / 16];
+    uuid[i] = kHex[(word >> (60 - 4 * (digit % 16))) & 0xf];
+    ++digit;
+  }
+  return uuid;
 }
 
 std::string TraceIdOf(const ClientMetadata& metadata) {

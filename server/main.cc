@@ -7,6 +7,7 @@
 #include <optional>
 #include <thread>
 
+#include <absl/synchronization/mutex.h>
 #include <absl/time/clock.h>
 #include <fmt/format.h>
 
@@ -146,6 +147,11 @@ int Serve(const server::Config& config, const sigset_t& signals) {
 }  // namespace
 
 int main(int argc, char** argv) {
+#ifdef NDEBUG
+  // gRPC's locks are absl::Mutex, and Debian's abseil checks the order of every lock taken for
+  // deadlocks (its debug default): about 2% of a call's CPU in a profile of HealthCheck load.
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
+#endif
   const sigset_t signals = BlockShutdownSignals();
   absl::StatusOr<server::Config> config = server::LoadConfig(argc, argv);
   if (!config.ok()) {

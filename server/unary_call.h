@@ -27,8 +27,11 @@ struct UnaryHandlerTraits<kHandler> {
 
 /// One in-flight unary RPC, generic over the generated `Request<Method>` member and the handler
 /// from callbacks/. It asks for the next call of its kind before it handles its own, and deletes
-/// itself once three things have let go of it: the thread that posted Finish (the handler's
-/// `finish`, on a CQ, database or CPU thread), Finish's completion and AsyncNotifyWhenDone's.
+/// itself once two things have let go of it: the thread that posted Finish (the handler's
+/// `finish`, on a CQ, database or CPU thread) and Finish's completion. It does not ask for
+/// AsyncNotifyWhenDone: nothing of a unary call acts on a cancellation (the handler's query runs
+/// to its end either way), and that completion would cost every call one more trip through the
+/// queue.
 template <auto kRequestMethod, auto kHandler>
 class UnaryCall {
   using Request = typename UnaryHandlerTraits<kHandler>::Request;
@@ -47,13 +50,12 @@ class UnaryCall {
   UnaryCall(CallEnvironment& env, const MethodInfo& method, grpc::ServerCompletionQueue* cq)
       : env_(env), method_(method), cq_(cq), responder_(&context_) {
     state_ = State::kAwaitRequest;  // before posting: another thread may complete it at once
-    context_.AsyncNotifyWhenDone(&done_tag_);
     (AsyncServiceOf<kRequestMethod>(method_)->*kRequestMethod)(&context_, &request_, &responder_,
                                                                 cq_, cq_, &request_tag_);
   }
 
   void OnRequest(bool ok) {
-    if (!ok) {  // shutting down: no call arrived, so AsyncNotifyWhenDone will never report
+    if (!ok) {  // shutting down: no call arrived
       delete this;
       return;
     }
@@ -95,10 +97,8 @@ class UnaryCall {
   }
 
   void OnFinished(bool) { Release(); }
-  void OnDone(bool) { Release(); }
 
-  // The poster of Finish, Finish's completion and AsyncNotifyWhenDone each let go once; the last
-  // one frees the call.
+  // The poster of Finish and Finish's completion each let go once; the second frees the call.
   void Release() {
     if (outstanding_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
       env_.tracker->End();
@@ -114,12 +114,11 @@ class UnaryCall {
   Response response_;
   grpc::ServerAsyncResponseWriter<Response> responder_;
   std::atomic<State> state_;
-  std::atomic<int> outstanding_{3};
+  std::atomic<int> outstanding_{2};
   absl::Time started_;
   std::string request_id_;
   MemberTag<UnaryCall, &UnaryCall::OnRequest> request_tag_{this};
   MemberTag<UnaryCall, &UnaryCall::OnFinished> finish_tag_{this};
-  MemberTag<UnaryCall, &UnaryCall::OnDone> done_tag_{this};
 };
 
 }  // namespace usersvc::server

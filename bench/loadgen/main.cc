@@ -1,8 +1,9 @@
 // usersvc-loadgen: a ghz-shaped load generator for machines without ghz. One thread drives every
-// call through one completion queue: no thread per request.
+// call: through one gRPC completion queue (--engine=grpc, the default: a real gRPC client), or
+// over plain HTTP/2 with nghttp2 (--engine=h2: a fraction of the CPU per call, see h2_engine.h).
 //
 //   usersvc-loadgen --call GetUser --data-file bodies.json -c 64 --connections 4 -z 10s
-//                   [-n N] [--rps R] [-O json] 127.0.0.1:50051
+//                   [-n N] [--rps R] [--engine h2] [-O json] 127.0.0.1:50051
 #include <cstdio>
 #include <fstream>
 #include <memory>
@@ -11,12 +12,14 @@
 #include <absl/flags/flag.h>
 #include <absl/flags/parse.h>
 #include <absl/flags/usage.h>
+#include <absl/strings/numbers.h>
 #include <absl/time/clock.h>
 #include <fmt/format.h>
 #include <grpcpp/alarm.h>
 #include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/grpcpp.h>
 
+#include "bench/loadgen/h2_engine.h"
 #include "bench/loadgen/report.h"
 #include "bench/loadgen/request_bodies.h"
 
@@ -30,6 +33,8 @@ ABSL_FLAG(int64_t, n, 0, "run this many requests (default 200 when -z is not giv
 ABSL_FLAG(double, rps, 0, "at most this many requests per second (0: no limit)");
 ABSL_FLAG(absl::Duration, timeout, absl::Seconds(20), "deadline of each request");
 ABSL_FLAG(std::string, O, "summary", "output: summary or json");
+ABSL_FLAG(std::string, engine, "grpc",
+          "grpc (a gRPC C++ client) or h2 (plain HTTP/2 through nghttp2; no --rps)");
 
 namespace usersvc::bench {
 namespace {
@@ -141,6 +146,35 @@ class LoadRun {
   int64_t pending_ = 0;
 };
 
+/// The flags as an H2Run against `target` ("HOST:PORT", an IPv4 address).
+absl::StatusOr<H2Run> H2RunFor(const std::string& target, const Method& method,
+                               const std::vector<grpc::ByteBuffer>& bodies) {
+  H2Run run;
+  const size_t colon = target.rfind(':');
+  if (colon == std::string::npos || !absl::SimpleAtoi(target.substr(colon + 1), &run.port)) {
+    return absl::InvalidArgumentError("--engine=h2 needs HOST:PORT with an IPv4 address");
+  }
+  if (absl::GetFlag(FLAGS_rps) > 0) return absl::InvalidArgumentError("--engine=h2 has no --rps");
+  run.host = target.substr(0, colon);
+  run.path = method.path;
+  for (const grpc::ByteBuffer& body : bodies) {
+    std::vector<grpc::Slice> slices;
+    (void)body.Dump(&slices);
+    std::string bytes;
+    for (const grpc::Slice& slice : slices) {
+      bytes.append(reinterpret_cast<const char*>(slice.begin()), slice.size());
+    }
+    run.bodies.push_back(std::move(bytes));
+  }
+  run.concurrency = std::max(1, absl::GetFlag(FLAGS_c));
+  run.connections = std::max(1, absl::GetFlag(FLAGS_connections));
+  run.limit = absl::GetFlag(FLAGS_n);
+  run.duration = absl::GetFlag(FLAGS_z);
+  if (run.limit == 0 && run.duration == absl::ZeroDuration()) run.limit = 200;
+  run.timeout = absl::GetFlag(FLAGS_timeout);
+  return run;
+}
+
 std::string ReadFile(const std::string& path) {
   std::ifstream file(path);
   std::stringstream content;
@@ -182,8 +216,21 @@ int main(int argc, char** argv) {
     fmt::print(stderr, "{}\n", std::string(bodies.status().message()));
     return 2;
   }
-  LoadRun run(positional[1], *std::move(method), *std::move(bodies));
-  Report report = run.Run();
+  Report report;
+  const std::string engine = absl::GetFlag(FLAGS_engine);
+  if (engine == "h2") {
+    auto run = H2RunFor(positional[1], *method, *bodies);
+    if (!run.ok()) {
+      fmt::print(stderr, "{}\n", std::string(run.status().message()));
+      return 2;
+    }
+    report = RunH2(*run);
+  } else if (engine == "grpc") {
+    report = LoadRun(positional[1], *std::move(method), *std::move(bodies)).Run();
+  } else {
+    fmt::print(stderr, "--engine: grpc or h2\n");
+    return 2;
+  }
   const std::string output = absl::GetFlag(FLAGS_O);
   fmt::print("{}\n", output == "json" ? report.Json() : report.Summary());
   return 0;
