@@ -3,6 +3,8 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cerrno>
 #include <cstdlib>
 #include <optional>
 #include <thread>
@@ -44,8 +46,13 @@ sigset_t BlockShutdownSignals() {
 
 /// True if a shutdown signal arrived within `timeout`.
 bool WaitForSignal(const sigset_t& signals, absl::Duration timeout) {
-  const timespec wait = absl::ToTimespec(timeout);
-  return sigtimedwait(&signals, nullptr, &wait) > 0;
+  const absl::Time deadline = absl::Now() + timeout;
+  while (true) {
+    const timespec wait = absl::ToTimespec(std::max(deadline - absl::Now(), absl::ZeroDuration()));
+    if (sigtimedwait(&signals, nullptr, &wait) > 0) return true;
+    // EINTR (a stop and continue, a debugger or profiler attaching) is not a shutdown signal.
+    if (errno != EINTR) return false;
+  }
 }
 
 int Serve(const server::Config& config, const sigset_t& signals) {
@@ -121,7 +128,7 @@ int Serve(const server::Config& config, const sigset_t& signals) {
     pool.Start();
     if (replica_pool) replica_pool->Start();
     callbacks::ProbeDatabase(services);  // answered once the first connection is up
-    stop = WaitForSignal(signals, absl::InfiniteDuration());
+    while (!stop) stop = WaitForSignal(signals, absl::InfiniteDuration());
   }
 
   Log(LogLevel::kInfo, "shutting down", {{"drain_seconds", config.drain_seconds}});

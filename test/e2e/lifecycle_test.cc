@@ -243,5 +243,17 @@ TEST_CASE("a second signal during the drain exits at once, without waiting for c
   blocker.Query("ROLLBACK");
 }
 
+TEST_CASE("a process stopped and continued (SIGSTOP, SIGCONT) keeps serving") {
+  ServerProcess server;
+  server.Signal(SIGSTOP);
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  server.Signal(SIGCONT);
+  // The continue interrupts the main thread's wait for a shutdown signal; that is no signal.
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  user::v1::HealthCheckResponse response;
+  CHECK(server.stub()->HealthCheck(ContextWithDeadline().get(), {}, &response).ok());
+  CHECK(server.Log().find("shutting down") == std::string::npos);
+}
+
 }  // namespace
 }  // namespace usersvc::test
