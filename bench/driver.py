@@ -1,0 +1,318 @@
+#!/usr/bin/python3
+"""Measures every case of bench/run against the servers and the database bench/run started.
+
+Everything runs in one process on 127.0.0.1, in the same run, so that only ratios are compared:
+the bare CQ server (usersvc-baseline) and pgbench are measured beside usersvc, interleaved in
+rounds so that a machine whose speed drifts (a shared VM) moves both sides alike. Each round of a
+case is `--seconds` long; the figure of a case is its median round.
+
+Prints the table of cases, the ratios the performance issue asks for, the concurrency sweep, and
+writes the sweep as an SVG plot (gnuplot).
+"""
+import argparse
+import glob
+import json
+import os
+import re
+import statistics
+import subprocess
+import threading
+import time
+
+
+def read_proc(pid):
+    """RSS (KiB), thread count and context switches of every thread of `pid`."""
+    rss = threads = 0
+    with open(f"/proc/{pid}/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                rss = int(line.split()[1])
+            elif line.startswith("Threads:"):
+                threads = int(line.split()[1])
+    switches = 0
+    for task in glob.glob(f"/proc/{pid}/task/*/status"):
+        try:
+            with open(task) as status:
+                for line in status:
+                    if line.startswith(("voluntary_ctxt_switches", "nonvoluntary_ctxt_switches")):
+                        switches += int(line.split()[1])
+        except FileNotFoundError:
+            pass  # a thread that ended meanwhile
+    return rss, threads, switches
+
+
+class Sampler:
+    """Peak RSS and threads of a process while a case runs, and its context switches."""
+
+    def __init__(self, pid):
+        self.pid, self.peak_rss, self.peak_threads = pid, 0, 0
+        self._stop = threading.Event()
+
+    def __enter__(self):
+        _, _, self.switches_before = read_proc(self.pid)
+        self._thread = threading.Thread(target=self._run)
+        self._thread.start()
+        return self
+
+    def _run(self):
+        while not self._stop.is_set():
+            rss, threads, _ = read_proc(self.pid)
+            self.peak_rss, self.peak_threads = max(self.peak_rss, rss), max(self.peak_threads, threads)
+            self._stop.wait(0.2)
+
+    def __exit__(self, *_):
+        self._stop.set()
+        self._thread.join()
+        _, _, self.switches = read_proc(self.pid)
+        self.switches -= self.switches_before
+
+
+class Bench:
+    def __init__(self, args):
+        self.args = args
+        self.rows = []  # the main table
+        self.sweep = {}  # (series, in_flight) -> (rps, p99)
+
+    # --- load generators ------------------------------------------------------------------------
+
+    def loadgen(self, port, method, bodies, in_flight, seconds, engine="h2"):
+        command = [self.args.loadgen, "--engine", engine, "--call", method, "-c", str(in_flight),
+                   "--connections", str(self.args.connections), "-z", f"{seconds}s", "-O", "json",
+                   f"127.0.0.1:{port}"]
+        if bodies:
+            command[1:1] = ["--data-file", os.path.join(self.args.work, bodies)]
+        report = json.loads(subprocess.run(command, check=True, capture_output=True, text=True).stdout)
+        percentile = {d["percentage"]: d["latency"] / 1e6 for d in report["latencyDistribution"]}
+        return {"rps": report["rps"], "p50": percentile[50], "p99": percentile[99],
+                "count": report["count"],
+                "errors": report["count"] - report["statusCodeDistribution"].get("OK", 0)}
+
+    def pgbench(self, clients, seconds):
+        script = os.path.join(self.args.work, "lookup.sql")
+        with open(script, "w") as f:
+            f.write(f"\\set i random(1, {self.args.users})\n"
+                    "SELECT id, email, username, first_name, last_name, phone_number, role, "
+                    "is_active, is_email_verified, created_at, updated_at, deactivated_at, "
+                    "deactivation_reason, version FROM users "
+                    "WHERE id = lpad(to_hex(:i::int8), 32, '0')::uuid;\n")
+        for old in glob.glob(os.path.join(self.args.work, "pgbench_log.*")):
+            os.remove(old)
+        out = subprocess.run(
+            [self.args.pgbench, "-h", self.args.pg_host, "-U", self.args.pg_user, "-n", "-M",
+             "prepared", "-c", str(clients), "-j", "2", "-T", str(seconds), "-f", script, "-l",
+             "--sampling-rate=0.1", "--log-prefix=pgbench_log", self.args.pg_db],
+            check=True, capture_output=True, text=True, cwd=self.args.work).stdout
+        latencies = sorted(int(line.split()[2]) for log in glob.glob(
+            os.path.join(self.args.work, "pgbench_log.*")) for line in open(log))
+        pct = lambda q: latencies[min(len(latencies) - 1, int(q * (len(latencies) - 1)))] / 1000
+        failed = re.search(r"number of failed transactions: (\d+)", out)
+        return {"rps": float(re.search(r"tps = ([0-9.]+)", out).group(1)),
+                "p50": pct(0.5) if latencies else 0, "p99": pct(0.99) if latencies else 0,
+                "count": 0, "errors": int(failed.group(1)) if failed else 0}
+
+    def h2load(self, port, path, body, in_flight, seconds):
+        """h2load (nghttp2-client) with one request body for every call: a second, independent
+        cheap client, to check the bundled one against."""
+        frame = os.path.join(self.args.work, "h2load-body")
+        with open(frame, "wb") as f:
+            f.write(b"\0" + len(body).to_bytes(4, "big") + body)
+        per_connection = max(1, in_flight // self.args.connections)
+        out = subprocess.run(
+            ["h2load", "-D", str(seconds), "-c", str(self.args.connections), "-m",
+             str(per_connection), "-d", frame, "-H", "content-type: application/grpc", "-H",
+             "te: trailers", f"http://127.0.0.1:{port}{path}"],
+            check=True, capture_output=True, text=True).stdout
+        rps = float(re.search(r"finished in [0-9.]+s, ([0-9.]+) req/s", out).group(1))
+        failed = int(re.search(r"(\d+) failed", out).group(1))
+        return {"rps": rps, "p50": 0, "p99": 0, "count": 0, "errors": failed}
+
+    # --- cases ----------------------------------------------------------------------------------
+
+    def measured(self, pid, run):
+        """Runs `run()` while sampling `pid`; the result with peaks and switches per call."""
+        with Sampler(pid) as sample:
+            result = run()
+        result["rss"] = sample.peak_rss // 1024
+        result["threads"] = sample.peak_threads
+        result["switches"] = sample.switches / result["count"] if result["count"] else None
+        return result
+
+    def rounds(self, runs):
+        """Runs each of `runs` (name -> function) once per round, interleaved; the median round
+        of each by rps."""
+        results = {name: [] for name in runs}
+        for _ in range(self.args.rounds):
+            for name, run in runs.items():
+                results[name].append(run())
+        return {name: sorted(r, key=lambda x: x["rps"])[len(r) // 2] for name, r in results.items()}
+
+    def add(self, name, result):
+        self.rows.append((name, result))
+        return result
+
+    def run(self):
+        a = self.args
+        seconds, in_flight = a.seconds, a.connections * a.in_flight
+        svc, base = (a.usersvc_port, a.usersvc_pid), (a.baseline_port, a.baseline_pid)
+
+        def on(server, method, bodies, c=in_flight, engine="h2"):
+            port, pid = server
+            return lambda: self.measured(pid, lambda: self.loadgen(port, method, bodies, c, seconds, engine))
+
+        print(f"warming up ({a.warmup} s per server)...", flush=True)
+        for server in (svc, base):
+            self.loadgen(server[0], "GetUser", "getuser.json", in_flight, a.warmup)
+
+        # pgbench: the lookup at the same concurrency, and at its best client count.
+        print("pgbench...", flush=True)
+        pg_points = sorted(set([2, 4, 8, 16, 32, 64, in_flight] + a.sweep))
+        pg = {c: self.pgbench(c, seconds) for c in pg_points}
+        best = max(pg, key=lambda c: pg[c]["rps"])
+        self.add(f"pgbench, {in_flight} clients", pg[in_flight])
+        self.add(f"pgbench, {best} clients (its best)", pg[best])
+
+        print("HealthCheck and GetUser against the baseline...", flush=True)
+        health = self.rounds({"usersvc": on(svc, "HealthCheck", "healthcheck.json"),
+                              "baseline": on(base, "HealthCheck", "healthcheck.json")})
+        lookups = self.rounds({"usersvc": on(svc, "GetUser", "getuser.json"),
+                               "baseline": on(base, "GetUser", "getuser.json"),
+                               "by email": on(svc, "GetUserByEmail", "getuserbyemail.json")})
+        self.add("baseline HealthCheck", health["baseline"])
+        self.add("HealthCheck", health["usersvc"])
+        self.add("baseline GetUser", lookups["baseline"])
+        self.add("GetUser", lookups["usersvc"])
+        self.add("GetUserByEmail", lookups["by email"])
+        print("lists, search, writes, 10,000 streams...", flush=True)
+        self.add("ListUsers (page 20)", on(svc, "ListUsers", "listusers.json")())
+        self.add("SearchUsers", on(svc, "SearchUsers", "searchusers.json")())
+        # CreateUser runs argon2id once per call: a first round with other bodies warms it up.
+        self.loadgen(a.usersvc_port, "CreateUser", "createuser-warmup.json", in_flight, a.warmup)
+        self.add("CreateUser", on(svc, "CreateUser", "createuser.json")())
+        self.add("GetUser, 10,000 streams", on(svc, "GetUser", "getuser.json", 10_000)())
+
+        print("cross-checks with other clients...", flush=True)
+        # GetUserRequest{user_id: <the first seeded id>}: field 1, length-delimited.
+        with open(os.path.join(a.work, "getuser.json")) as f:
+            user_id = re.search(r'"user_id":\s*"([^"]+)"', f.read()).group(1).encode()
+        body = b"\x0a" + bytes([len(user_id)]) + user_id
+        for name, server, path, body_bytes in (
+                ("HealthCheck", svc, "/user.v1.UserService/HealthCheck", b""),
+                ("baseline HealthCheck", base, "/user.v1.UserService/HealthCheck", b""),
+                ("GetUser, one id", svc, "/user.v1.UserService/GetUser", body),
+                ("baseline GetUser, one id", base, "/user.v1.UserService/GetUser", body)):
+            self.add(f"{name} (h2load)", self.measured(server[1], lambda: self.h2load(
+                server[0], path, body_bytes, in_flight, seconds)))
+        self.add("GetUser (gRPC C++ client)", on(svc, "GetUser", "getuser.json", engine="grpc")())
+        self.add("baseline GetUser (gRPC C++ client)",
+                 on(base, "GetUser", "getuser.json", engine="grpc")())
+
+        print("concurrency sweep...", flush=True)
+        for c in a.sweep:
+            point = self.rounds({"usersvc": on(svc, "GetUser", "getuser.json", c),
+                                 "baseline": on(base, "GetUser", "getuser.json", c)})
+            self.sweep[("usersvc GetUser", c)] = point["usersvc"]
+            self.sweep[("baseline GetUser", c)] = point["baseline"]
+            self.sweep[("pgbench lookup", c)] = pg[c]
+        self.report(in_flight, best, pg)
+
+    # --- output ---------------------------------------------------------------------------------
+
+    def report(self, in_flight, best, pg):
+        a = self.args
+        print(f"\nusersvc benchmark: {a.users} users, {a.connections} connections x {a.in_flight} "
+              f"in flight, {a.seconds} s per round, median of {a.rounds} interleaved rounds for "
+              f"the cases measured against the baseline; load generator: usersvc-loadgen "
+              f"--engine=h2 unless named")
+        header = ["case", "rps", "p50 ms", "p99 ms", "errors", "switches/call", "peak RSS MiB",
+                  "threads"]
+        table = [header]
+        for name, r in self.rows:
+            switches = "-" if r.get("switches") is None else f"{r['switches']:.2f}"
+            table.append([name, f"{r['rps']:,.0f}", f"{r['p50']:.2f}" if r["p50"] else "-",
+                          f"{r['p99']:.2f}" if r["p99"] else "-", str(r["errors"]), switches,
+                          str(r.get("rss", "-")), str(r.get("threads", "-"))])
+        self.print_table(table)
+
+        by = dict(self.rows)
+        ratio = lambda x, y: by[x]["rps"] / by[y]["rps"]
+        print("\nratios (target in brackets):")
+        checks = [
+            ("HealthCheck / baseline HealthCheck", ratio("HealthCheck", "baseline HealthCheck"), 0.9),
+            ("GetUser / baseline GetUser", ratio("GetUser", "baseline GetUser"), None),
+            (f"GetUser / pgbench at {in_flight} clients",
+             ratio("GetUser", f"pgbench, {in_flight} clients"), None),
+            ("GetUser / pgbench at 64 clients", by["GetUser"]["rps"] / pg[64]["rps"], 1.2),
+            (f"GetUser / pgbench at its best ({best} clients)",
+             ratio("GetUser", f"pgbench, {best} clients (its best)"), 0.8),
+            ("GetUserByEmail / GetUser", ratio("GetUserByEmail", "GetUser"), 0.9),
+        ]
+        for name, value, target in checks:
+            verdict = "" if target is None else (f"  [>= {target}: " +
+                                                  ("holds" if value >= target else "does not hold") + "]")
+            print(f"  {name}: {value:.2f}x{verdict}")
+
+        print("\nconcurrency sweep, GetUser (rps / p99 ms):")
+        series = ["usersvc GetUser", "baseline GetUser", "pgbench lookup"]
+        table = [["in flight"] + series]
+        for c in a.sweep:
+            table.append([f"{c:,}"] + [f"{self.sweep[(s, c)]['rps']:,.0f} / {self.sweep[(s, c)]['p99']:.2f}"
+                                       for s in series])
+        self.print_table(table)
+        errors = sum(self.sweep[(s, c)]["errors"] for s in series[:2] for c in a.sweep)
+        print(f"errors over the sweep (usersvc and baseline): {errors}")
+        if a.plot:
+            self.plot(series)
+            print(f"plot: {a.plot}")
+
+    @staticmethod
+    def print_table(table):
+        widths = [max(len(row[i]) for row in table) for i in range(len(table[0]))]
+        for row in table:
+            print("  ".join(c.ljust(widths[i]) if i == 0 else c.rjust(widths[i])
+                            for i, c in enumerate(row)))
+
+    def plot(self, series):
+        data = os.path.join(self.args.work, "sweep.dat")
+        with open(data, "w") as f:
+            for c in self.args.sweep:
+                f.write(f"{c} " + " ".join(f"{self.sweep[(s, c)]['rps']:.0f} "
+                                           f"{self.sweep[(s, c)]['p99']:.3f}" for s in series) + "\n")
+        lines = ", ".join(f"'{data}' using 1:{2 + 2 * i} with linespoints title '{s}'"
+                          for i, s in enumerate(series))
+        p99 = ", ".join(f"'{data}' using 1:{3 + 2 * i} with linespoints title '{s}'"
+                        for i, s in enumerate(series))
+        script = f"""
+set terminal svg size 1000,420 dynamic font 'sans,11'
+set output '{self.args.plot}'
+set multiplot layout 1,2 title '{self.args.title}'
+set logscale x 2
+set xlabel 'calls in flight'
+set grid
+set key top left
+set ylabel 'requests per second'
+set yrange [0:*]
+plot {lines}
+set logscale y 10
+set yrange [*:*]
+set ylabel 'p99 latency, ms'
+plot {p99}
+unset multiplot
+"""
+        subprocess.run(["gnuplot"], input=script, text=True, check=True)
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__)
+    for name in ("usersvc-port", "usersvc-pid", "baseline-port", "baseline-pid", "users",
+                 "seconds", "warmup", "rounds", "connections", "in-flight"):
+        p.add_argument(f"--{name}", type=int, required=True)
+    for name in ("work", "loadgen", "pgbench", "pg-host", "pg-user", "pg-db"):
+        p.add_argument(f"--{name}", required=True)
+    p.add_argument("--sweep", type=lambda s: [int(x) for x in s.split(",")], default=[16, 64, 256, 1024])
+    p.add_argument("--plot", default="")
+    p.add_argument("--title", default="usersvc GetUser")
+    Bench(p.parse_args()).run()
+
+
+if __name__ == "__main__":
+    main()
