@@ -37,5 +37,23 @@ TEST_CASE("bench smoke: the load generator drives GetUser and HealthCheck with z
   CHECK(health.find("Error distribution") == std::string::npos);
 }
 
+TEST_CASE("bench smoke: the load generator's HTTP/2 engine counts answers and gRPC errors") {
+  ServerProcess server;
+  auto stub = server.stub();
+  TestUser who = CreateTestUser(*stub);
+  const std::string found = RunLoadgen("--engine h2 --call GetUser --data '{\"user_id\":\"" +
+                                       who.user.id() + "\"}' -n 300 -c 32 --connections 2 " +
+                                       server.address());
+  INFO(found);
+  CHECK(found.find("[OK]\t300 responses") != std::string::npos);
+  // The status comes from the trailers (or a trailers-only answer), as a gRPC client reads it.
+  const std::string missing = RunLoadgen(
+      "--engine h2 --call GetUser --data '{\"user_id\":\"00000000-0000-4000-8000-000000000000\"}' "
+      "-n 20 -c 4 " +
+      server.address());
+  INFO(missing);
+  CHECK(missing.find("[NotFound]\t20 responses") != std::string::npos);
+}
+
 }  // namespace
 }  // namespace usersvc::test
