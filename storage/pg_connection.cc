@@ -1,6 +1,7 @@
 #include "storage/pg_connection.h"
 
 #include <absl/strings/str_cat.h>
+#include <openssl/ssl.h>
 #include <absl/strings/strip.h>
 
 namespace usersvc::storage {
@@ -64,6 +65,12 @@ bool PgConnection::SendQuery(const Statement& statement, const Params& params) {
 }
 
 int PgConnection::Flush() { return PQflush(conn_); }
+
+bool PgConnection::HasBufferedInput() const {
+  if (conn_ == nullptr || PQsslInUse(conn_) == 0) return false;
+  auto* ssl = static_cast<SSL*>(PQsslStruct(conn_, "OpenSSL"));
+  return ssl != nullptr && SSL_pending(ssl) > 0;
+}
 
 bool PgConnection::ConsumeInput() { return PQconsumeInput(conn_) == 1 && !IsBroken(); }
 

@@ -44,6 +44,9 @@ class PgConnection {
   /// Reads what the socket has; false when the connection is broken.
   bool ConsumeInput();
   bool IsBusy() const { return PQisBusy(conn_) != 0; }
+  /// True when TLS has decrypted bytes buffered that libpq has not read yet: the socket will not
+  /// report them, so read again.
+  bool HasBufferedInput() const;
   /// The next result, owned by the caller; nullptr marks the end of one query's results.
   PgResultPtr NextResult() { return PgResultPtr(PQgetResult(conn_)); }
   bool IsBroken() const { return conn_ == nullptr || PQstatus(conn_) == CONNECTION_BAD; }

@@ -38,6 +38,13 @@ Result ToResult(PgResultPtr raw) {
 // Prepared on every connection ahead of the callers' statements.
 constexpr Statement kSetStatementTimeout{"usersvc_set_statement_timeout",
                                          "SELECT set_config('statement_timeout', $1, false)"};
+// Sent on a connection that has had nothing to do for a while, to find a silent link.
+constexpr Statement kPing{"usersvc_ping", "SELECT 1", /*read_only=*/true};
+
+/// What a caller whose query was lost with its connection is told.
+absl::Status LostWithConnection(const Statement& statement) {
+  return statement.read_only ? ConnectionLost() : OutcomeUnknown();
+}
 
 void Complete(QueryCallback& done, Result result) {
   if (done) std::move(done)(std::move(result));
@@ -50,27 +57,53 @@ struct Pool::Slot {
   enum class State { kWaitingToRetry, kConnecting, kReady };
   struct InFlight {
     const Statement* statement;
-    QueryCallback done;  // empty for the pool's own statements (PREPAREs, statement_timeout)
+    QueryCallback done;  // empty for the pool's own statements (PREPAREs, pings, timeouts)
     Phase phase = Phase::kAwaitResult;
     std::optional<Result> result;
-    absl::Time sent = absl::InfinitePast();  // for on_query_done; callers' queries only
+    absl::Time sent = absl::Now();
+    /// How long PostgreSQL may work on it once it is at the head of the pipeline before an answer
+    /// (rows, an error, or its own statement_timeout cancelling it) is overdue.
+    absl::Duration answer_within;
   };
 
   int index = 0;
   PgConnection conn;
   State state = State::kWaitingToRetry;
   std::deque<InFlight> in_flight;
+  /// When the query now at the head of `in_flight` got there (sent, or the one before answered).
+  absl::Time head_since = absl::InfinitePast();
+  /// Bytes last arrived, or a statement was last sent: a connection idle since is pinged.
+  absl::Time last_received = absl::InfinitePast();
+  absl::Time last_sent = absl::InfinitePast();
   /// The session's statement_timeout as of the last statement sent; std::nullopt until set.
   std::optional<int64_t> statement_timeout_ms;
   int watched_fd = -1;
   uint32_t watched_events = 0;
   int failures = 0;
+  size_t target = 0;            // the host tried next (or connected to)
+  size_t tried_this_round = 0;  // hosts that failed since the last success or backoff
   absl::Time retry_at = absl::InfinitePast();
   absl::Time connect_deadline = absl::InfiniteFuture();
+
+  void Push(InFlight query) {
+    if (in_flight.empty()) head_since = query.sent;
+    last_sent = query.sent;
+    in_flight.push_back(std::move(query));
+  }
 };
 
 Pool::Pool(PoolOptions options)
-    : options_(std::move(options)), statement_timeout_(options_.max_statement_time) {
+    : options_(std::move(options)),
+      statement_timeout_(options_.max_statement_time),
+      connect_timeout_(ConnectTimeoutOf(options_.conninfo, options_.connect_timeout)) {
+  absl::StatusOr<std::vector<ConnectTarget>> targets =
+      ConnectTargets(options_.conninfo, options_.tcp);
+  if (targets.ok()) {
+    targets_ = *std::move(targets);
+  } else {
+    targets_error_ = targets.status();
+    Log(LogLevel::kError, "bad database URL", {{"error", targets_error_.message()}});
+  }
   epoll_fd_ = epoll_create1(EPOLL_CLOEXEC);
   wake_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   epoll_event event{};
@@ -114,26 +147,38 @@ size_t Pool::queued() const {
 
 void Pool::Execute(const Statement& statement, Params params, absl::Time deadline,
                    QueryCallback done) {
-  Enqueue({&statement, std::move(params), nullptr, deadline, std::move(done)});
+  Enqueue({&statement, std::move(params), nullptr, deadline, std::move(done)}, /*first=*/false);
+}
+
+void Pool::ExecuteFirst(const Statement& statement, Params params, absl::Time deadline,
+                        QueryCallback done) {
+  Enqueue({&statement, std::move(params), nullptr, deadline, std::move(done)}, /*first=*/true);
 }
 
 void Pool::ExecuteDeferred(const Statement& statement, ParamsAtSend params_at_send,
                            absl::Time deadline, QueryCallback done) {
-  Enqueue({&statement, {}, std::move(params_at_send), deadline, std::move(done)});
+  Enqueue({&statement, {}, std::move(params_at_send), deadline, std::move(done)},
+          /*first=*/false);
 }
 
-void Pool::Enqueue(Pending pending) {
+void Pool::Enqueue(Pending pending, bool first) {
   absl::Status refusal;
   bool was_empty = false;
   {
     std::lock_guard lock(mutex_);
-    if (!started_ || stopping_ || database_down_) {
+    if (!targets_error_.ok()) {
+      refusal = targets_error_;
+    } else if (!started_ || stopping_ || database_down_) {
       refusal = ConnectionLost();
-    } else if (queue_.size() >= options_.max_pending) {
+    } else if (!first && queue_.size() >= options_.max_pending) {
       refusal = absl::ResourceExhaustedError("server overloaded: too many pending queries");
     } else {
       was_empty = queue_.empty();
-      queue_.push_back(std::move(pending));
+      if (first) {
+        queue_.push_front(std::move(pending));
+      } else {
+        queue_.push_back(std::move(pending));
+      }
     }
   }
   if (!refusal.ok()) {
@@ -173,6 +218,7 @@ void Pool::Run() {
     RetryDueConnections(now);
     if (now >= next_sweep) {
       ExpireQueued(now);
+      CheckLiveness(now);
       next_sweep = now + absl::Milliseconds(20);
     }
     Dispatch();
@@ -189,7 +235,9 @@ void Pool::Run() {
   }
   for (auto& pending : abandoned) Complete(pending.done, Result::Failure(ConnectionLost()));
   for (auto& slot : slots_) {
-    for (auto& query : slot->in_flight) Complete(query.done, Result::Failure(ConnectionLost()));
+    for (auto& query : slot->in_flight) {
+      Complete(query.done, Result::Failure(LostWithConnection(*query.statement)));
+    }
     slot->in_flight.clear();
     slot->conn.Close();
   }
@@ -207,8 +255,8 @@ int Pool::WaitTimeoutMs(absl::Time now) const {
 
 void Pool::BeginConnect(Slot& slot) {
   slot.state = Slot::State::kConnecting;
-  slot.connect_deadline = absl::Now() + options_.connect_timeout;
-  if (slot.conn.Start(options_.conninfo, options_.application_name.c_str()) ==
+  slot.connect_deadline = absl::Now() + connect_timeout_;
+  if (slot.conn.Start(targets_[slot.target].conninfo, options_.application_name.c_str()) ==
       PgConnection::Progress::kFailed) {
     FailConnection(slot, "connection could not be started");
     return;
@@ -236,25 +284,35 @@ void Pool::AdvanceConnect(Slot& slot) {
 void Pool::OnConnected(Slot& slot) {
   // The PREPAREs go first into the pipeline; queries can follow them at once.
   slot.statement_timeout_ms.reset();
-  auto prepare = [&slot](const Statement& statement) {
+  slot.last_received = absl::Now();
+  auto prepare = [this, &slot](const Statement& statement) {
     if (!slot.conn.SendPrepare(statement)) return false;
-    slot.in_flight.push_back({&statement, nullptr, Phase::kAwaitResult, std::nullopt});
+    slot.Push({&statement, nullptr, Phase::kAwaitResult, std::nullopt, absl::Now(),
+               connect_timeout_});
     return true;
   };
-  if (!prepare(kSetStatementTimeout) ||
+  if (!prepare(kSetStatementTimeout) || !prepare(kPing) ||
       !std::all_of(options_.statements.begin(), options_.statements.end(), prepare)) {
     FailConnection(slot, "prepare could not be sent");
     return;
   }
   slot.state = Slot::State::kReady;
   slot.failures = 0;
-  ready_count_.fetch_add(1, std::memory_order_relaxed);
+  slot.tried_this_round = 0;
   {
     std::lock_guard lock(mutex_);
     database_down_ = false;
   }
-  Log(LogLevel::kInfo, "database connection ready", {{"connection", slot.index}});
+  SetReadyCount(+1);
+  Log(LogLevel::kInfo, "database connection ready",
+      {{"connection", slot.index}, {"host", targets_[slot.target].where}});
   FlushAndWatch(slot);
+}
+
+void Pool::SetReadyCount(int delta) {
+  const int before = ready_count_.fetch_add(delta, std::memory_order_relaxed);
+  const int after = before + delta;
+  if (options_.on_availability && (before == 0) != (after == 0)) options_.on_availability(after > 0);
 }
 
 void Pool::HandleEvents(Slot& slot, uint32_t events) {
@@ -265,11 +323,16 @@ void Pool::HandleEvents(Slot& slot, uint32_t events) {
   if (slot.state != Slot::State::kReady) return;
   if (events & EPOLLOUT) FlushAndWatch(slot);
   if (slot.state == Slot::State::kReady && (events & (EPOLLIN | EPOLLERR | EPOLLHUP))) {
-    if (!slot.conn.ConsumeInput()) {
-      FailConnection(slot, "connection lost");
-      return;
-    }
-    ReadResults(slot);
+    slot.last_received = absl::Now();
+    // With TLS, libpq may leave decrypted bytes inside OpenSSL that the socket (and so epoll)
+    // will never report again: keep reading while there are any.
+    do {
+      if (!slot.conn.ConsumeInput()) {
+        FailConnection(slot, "connection lost");
+        return;
+      }
+      ReadResults(slot);
+    } while (slot.state == Slot::State::kReady && slot.conn.HasBufferedInput());
   }
 }
 
@@ -293,6 +356,7 @@ void Pool::ReadResults(Slot& slot) {
         }
         Slot::InFlight finished = std::move(head);
         slot.in_flight.pop_front();
+        slot.head_since = absl::Now();
         if (finished.done && options_.on_query_done) {
           options_.on_query_done(absl::Now() - finished.sent);
         }
@@ -301,7 +365,7 @@ void Pool::ReadResults(Slot& slot) {
               {{"statement", finished.statement->name}, {"sqlstate", finished.result->sqlstate()}});
           // A statement that cannot be prepared (say, on a replica that has not replayed the
           // migrations yet) would fail every query that uses it: start this connection over.
-          if (finished.statement != &kSetStatementTimeout) {
+          if (finished.statement != &kSetStatementTimeout && finished.statement != &kPing) {
             return FailConnection(slot, "prepare failed");
           }
         }
@@ -338,13 +402,7 @@ void Pool::Dispatch() {
       Complete(pending.done, Result::Failure(absl::DeadlineExceededError("deadline exceeded")));
       continue;
     }
-    Slot* target = nullptr;
-    for (auto& slot : slots_) {
-      if (slot->state == Slot::State::kReady &&
-          (target == nullptr || slot->in_flight.size() < target->in_flight.size())) {
-        target = slot.get();
-      }
-    }
+    Slot* target = PickConnection(now);
     if (target == nullptr) {  // every connection failed while this batch was being sent
       Complete(pending.done, Result::Failure(ConnectionLost()));
       continue;
@@ -352,13 +410,17 @@ void Pool::Dispatch() {
     if (pending.params_at_send) pending.params = std::move(pending.params_at_send)();
     if (!SendStatementTimeout(*target, pending.deadline - now) ||
         !target->conn.SendQuery(*pending.statement, pending.params)) {
+      // libpq refused to queue it: nothing of it reached the server.
       Complete(pending.done, Result::Failure(ConnectionLost()));
       FailConnection(*target, "query could not be sent");
       continue;
     }
     if (options_.on_queue_wait) options_.on_queue_wait(now - pending.enqueued);
-    target->in_flight.push_back(
-        {pending.statement, std::move(pending.done), Phase::kAwaitResult, std::nullopt, now});
+    // PostgreSQL answers within the statement_timeout just set for it (or cancels it then).
+    const absl::Duration answer_within = absl::Milliseconds(target->statement_timeout_ms.value_or(
+        absl::ToInt64Milliseconds(options_.max_statement_time)));
+    target->Push({pending.statement, std::move(pending.done), Phase::kAwaitResult, std::nullopt,
+                  now, answer_within});
     if (std::find(touched.begin(), touched.end(), target) == touched.end()) {
       touched.push_back(target);
     }
@@ -368,14 +430,78 @@ void Pool::Dispatch() {
   }
 }
 
+Pool::Slot* Pool::PickConnection(absl::Time now) {
+  // The least loaded ready connection, but one whose oldest query has waited past stall_after
+  // (a lock wait, a slow statement, a link gone quiet) only if every connection is so.
+  Slot* best = nullptr;
+  bool best_stalled = true;
+  for (auto& slot : slots_) {
+    if (slot->state != Slot::State::kReady) continue;
+    const bool stalled =
+        !slot->in_flight.empty() && now - slot->head_since > options_.stall_after;
+    if (best == nullptr || (best_stalled && !stalled) ||
+        (stalled == best_stalled && slot->in_flight.size() < best->in_flight.size())) {
+      best = slot.get();
+      best_stalled = stalled;
+    }
+  }
+  return best;
+}
+
+bool Pool::SendOwn(Slot& slot, const Statement& statement, Params params,
+                   absl::Duration answer_within) {
+  if (!slot.conn.SendQuery(statement, params)) return false;
+  slot.Push({&statement, nullptr, Phase::kAwaitResult, std::nullopt, absl::Now(), answer_within});
+  return true;
+}
+
 bool Pool::SendStatementTimeout(Slot& slot, absl::Duration remaining) {
   const std::optional<int64_t> timeout_ms =
       statement_timeout_.ToSet(slot.statement_timeout_ms, remaining);
   if (!timeout_ms) return true;
-  if (!slot.conn.SendQuery(kSetStatementTimeout, {std::to_string(*timeout_ms)})) return false;
-  slot.in_flight.push_back({&kSetStatementTimeout, nullptr, Phase::kAwaitResult, std::nullopt});
+  if (!SendOwn(slot, kSetStatementTimeout, {std::to_string(*timeout_ms)},
+               absl::ZeroDuration())) {
+    return false;
+  }
   slot.statement_timeout_ms = timeout_ms;
   return true;
+}
+
+void Pool::CheckLiveness(absl::Time now) {
+  // A connection is dead when the query at the head of its pipeline is overdue: PostgreSQL would
+  // have answered it, or cancelled it at its statement_timeout, by now, and nothing at all has
+  // arrived for a while. A link that vanished without a reset looks exactly so (the kernel's
+  // keepalives take seconds more), and its calls are better failed now than at their deadlines.
+  std::vector<size_t> silent_targets;
+  for (auto& slot : slots_) {
+    if (slot->state != Slot::State::kReady) continue;
+    if (slot->in_flight.empty()) {
+      if (now - std::max(slot->last_sent, slot->last_received) < options_.ping_interval) continue;
+      if (!SendOwn(*slot, kPing, {}, absl::ZeroDuration())) {
+        FailConnection(*slot, "ping could not be sent");
+        continue;
+      }
+      FlushAndWatch(*slot);
+      continue;
+    }
+    const Slot::InFlight& head = slot->in_flight.front();
+    const bool overdue = now > slot->head_since + head.answer_within + options_.answer_grace &&
+                         now - slot->last_received > options_.answer_grace;
+    if (overdue) {
+      silent_targets.push_back(slot->target);
+      FailConnection(*slot, "no answer from the server: the link went silent");
+    }
+  }
+  // A silent host is silent for every connection to it: those waiting on it too are not ready,
+  // so that new calls are refused now rather than queued behind a dead link.
+  for (auto& slot : slots_) {
+    if (slot->state == Slot::State::kReady && !slot->in_flight.empty() &&
+        now - slot->last_received > options_.answer_grace &&
+        std::find(silent_targets.begin(), silent_targets.end(), slot->target) !=
+            silent_targets.end()) {
+      FailConnection(*slot, "no answer from the server: another connection to it went silent");
+    }
+  }
 }
 
 void Pool::FlushAndWatch(Slot& slot) {
@@ -387,14 +513,17 @@ void Pool::FlushAndWatch(Slot& slot) {
 void Pool::Watch(Slot& slot, bool want_write) {
   const int fd = slot.conn.socket();
   const uint32_t wanted = EPOLLIN | (want_write ? EPOLLOUT : 0u);
-  if (fd == slot.watched_fd && wanted == slot.watched_events) return;
+  // While connecting, libpq may close its socket and open another (the next address of a name)
+  // under the same number, which epoll forgot with the old one: register afresh after every
+  // step. Once ready the socket stays, and only the events change.
+  const bool connecting = slot.state == Slot::State::kConnecting;
+  if (!connecting && fd == slot.watched_fd && wanted == slot.watched_events) return;
   epoll_event event{};
   event.events = wanted;
   event.data.ptr = &slot;
-  // libpq may move to a new socket while connecting (another address or host).
-  if (fd != slot.watched_fd) {
+  if (connecting || fd != slot.watched_fd) {
     if (slot.watched_fd >= 0) epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, slot.watched_fd, nullptr);
-    if (epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &event) != 0) {
+    if (fd < 0 || epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &event) != 0) {
       slot.watched_fd = -1;
       return FailConnection(slot, "epoll registration failed");
     }
@@ -409,30 +538,43 @@ void Pool::FailConnection(Slot& slot, std::string_view why) {
   const bool was_ready = slot.state == Slot::State::kReady;
   // Only the first failure of a run is a warning; retries against a database that is down are not.
   Log(slot.failures == 0 ? LogLevel::kWarning : LogLevel::kDebug, "database connection failed",
-      {{"connection", slot.index}, {"reason", why}, {"error", slot.conn.ErrorMessage()}});
+      {{"connection", slot.index},
+       {"host", targets_[slot.target].where},
+       {"reason", why},
+       {"error", slot.conn.ErrorMessage()}});
   if (slot.watched_fd >= 0) epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, slot.watched_fd, nullptr);
   slot.watched_fd = -1;
   slot.watched_events = 0;
   slot.conn.Close();
   slot.state = Slot::State::kWaitingToRetry;
-  ++slot.failures;
-  // Exponential backoff from 50 ms, capped, with jitter so connections do not retry in step.
-  static thread_local absl::BitGen random;
-  const absl::Duration backoff = std::min(
-      absl::Milliseconds(50) * (1 << std::min(slot.failures - 1, 10)), options_.max_backoff);
-  slot.retry_at = absl::Now() + backoff * absl::Uniform(random, 0.8, 1.2);
+  // The next attempt goes to the next host. While some host of this round is untried it goes at
+  // once; once every host failed in turn, with exponential backoff from 50 ms, capped, with
+  // jitter so connections do not retry in step.
+  slot.target = (slot.target + 1) % targets_.size();
+  if (!was_ready && ++slot.tried_this_round < targets_.size()) {
+    slot.retry_at = absl::Now();
+  } else {
+    slot.tried_this_round = 0;
+    ++slot.failures;
+    static thread_local absl::BitGen random;
+    const absl::Duration backoff = std::min(
+        absl::Milliseconds(50) * (1 << std::min(slot.failures - 1, 10)), options_.max_backoff);
+    slot.retry_at = absl::Now() + backoff * absl::Uniform(random, 0.8, 1.2);
+  }
 
   std::deque<Slot::InFlight> lost;
   lost.swap(slot.in_flight);
   std::deque<Pending> refused;
-  if (was_ready) ready_count_.fetch_sub(1, std::memory_order_relaxed);
+  if (was_ready) SetReadyCount(-1);
   if (ready_count_.load(std::memory_order_relaxed) == 0) {
     // Nothing can reach the database: callers are told at once instead of queueing.
     std::lock_guard lock(mutex_);
     database_down_ = true;
     refused.swap(queue_);
   }
-  for (auto& query : lost) Complete(query.done, Result::Failure(ConnectionLost()));
+  for (auto& query : lost) {
+    Complete(query.done, Result::Failure(LostWithConnection(*query.statement)));
+  }
   for (auto& pending : refused) Complete(pending.done, Result::Failure(ConnectionLost()));
 }
 

@@ -12,6 +12,7 @@
 #include <absl/functional/any_invocable.h>
 #include <absl/time/time.h>
 
+#include "storage/conninfo.h"
 #include "storage/pg_connection.h"
 #include "storage/result.h"
 #include "storage/statement.h"
@@ -37,11 +38,27 @@ struct PoolOptions {
   std::vector<Statement> statements;
   /// Bounds statements whose caller set no deadline (see storage/statement_timeout.h).
   absl::Duration max_statement_time = absl::Seconds(60);
+  /// How long one host may take to accept a connection before the next is tried; the
+  /// conninfo's connect_timeout, when it has one, wins.
   absl::Duration connect_timeout = absl::Seconds(5);
+  /// A connection with nothing to do is pinged this often, so that a silent link is found even
+  /// without traffic...
+  absl::Duration ping_interval = absl::Seconds(1);
+  /// ...and declared dead when a ping, or any query past the time by which PostgreSQL would have
+  /// answered or cancelled it, has had no answer for this long.
+  absl::Duration answer_grace = absl::Milliseconds(750);
+  /// A connection whose oldest query has waited this long gets no new query while another has
+  /// none waiting so long: one statement stuck on a row lock holds up only what was already
+  /// pipelined behind it.
+  absl::Duration stall_after = absl::Milliseconds(50);
+  TcpLiveness tcp;
   /// Called on the pool thread for each caller's query: how long it waited for a connection when
   /// it is sent, and how long it took from then to its result. Must not block.
   absl::AnyInvocable<void(absl::Duration)> on_queue_wait;
   absl::AnyInvocable<void(absl::Duration)> on_query_done;
+  /// Called on the pool thread when the first connection becomes ready and when the last one is
+  /// lost (true, false), so health can follow at once. Must not block.
+  absl::AnyInvocable<void(bool any_ready)> on_availability;
   absl::Duration max_backoff = absl::Seconds(2);
 };
 
@@ -56,13 +73,19 @@ class Pool {
 
   /// Starts the pool thread, which opens the connections in the background.
   void Start();
-  /// Fails every queued and in-flight query with UNAVAILABLE, closes the connections and joins.
+  /// Fails every queued query with UNAVAILABLE and every query in flight as its connection's
+  /// loss would (see Statement::read_only), closes the connections and joins.
   void Stop();
 
   /// Queues `statement` (one of PoolOptions::statements) with `params`. Never blocks. Refused at
   /// once with UNAVAILABLE when no connection can reach the database, RESOURCE_EXHAUSTED when the
   /// queue is full; dropped with DEADLINE_EXCEEDED if `deadline` passes before it is sent.
   void Execute(const Statement& statement, Params params, absl::Time deadline, QueryCallback done);
+
+  /// Like Execute, but ahead of every queued query and never refused for a full queue: for the
+  /// health probe, which must not be shed with the load it is meant to see through.
+  void ExecuteFirst(const Statement& statement, Params params, absl::Time deadline,
+                    QueryCallback done);
 
   /// Produces a query's parameters when it is sent (see ExecuteDeferred).
   using ParamsAtSend = absl::AnyInvocable<Params() &&>;
@@ -90,7 +113,7 @@ class Pool {
   };
   struct Slot;
 
-  void Enqueue(Pending pending);
+  void Enqueue(Pending pending, bool first);
   void Run();
   void BeginConnect(Slot& slot);
   void AdvanceConnect(Slot& slot);
@@ -98,17 +121,24 @@ class Pool {
   void HandleEvents(Slot& slot, uint32_t events);
   void ReadResults(Slot& slot);
   void Dispatch();
+  Slot* PickConnection(absl::Time now);
+  bool SendOwn(Slot& slot, const Statement& statement, Params params, absl::Duration answer_within);
   void FlushAndWatch(Slot& slot);
   void Watch(Slot& slot, bool want_write);
   void FailConnection(Slot& slot, std::string_view why);
+  void CheckLiveness(absl::Time now);
   void ExpireQueued(absl::Time now);
   void RetryDueConnections(absl::Time now);
   int WaitTimeoutMs(absl::Time now) const;
   void Wake();
   bool SendStatementTimeout(Slot& slot, absl::Duration remaining);
+  void SetReadyCount(int delta);
 
   PoolOptions options_;  // the hooks are called, so not const
   const StatementTimeout statement_timeout_;
+  std::vector<ConnectTarget> targets_;  // one per host of the conninfo, tried in turn
+  absl::Status targets_error_;          // the conninfo could not be split: every call fails
+  absl::Duration connect_timeout_;
   int epoll_fd_ = -1;
   int wake_fd_ = -1;
   std::vector<std::unique_ptr<Slot>> slots_;  // owned by the pool thread once started

@@ -28,20 +28,25 @@ const Statement kInsertUser{
 const Statement kSelectUserByRequestId{"select_user_by_request_id",
                                        "SELECT " USERSVC_USER_COLUMNS
                                        ", create_fingerprint, password_hash FROM users"
-                                       " WHERE create_request_id = $1"};
+                                       " WHERE create_request_id = $1",
+                                       /*read_only=*/true};
 
 const Statement kSelectUserById{"select_user_by_id",
-                                "SELECT " USERSVC_USER_COLUMNS " FROM users WHERE id = $1"};
+                                "SELECT " USERSVC_USER_COLUMNS " FROM users WHERE id = $1",
+                                /*read_only=*/true};
 
 const Statement kSelectUserByEmail{"select_user_by_email",
-                                   "SELECT " USERSVC_USER_COLUMNS " FROM users WHERE email = $1"};
+                                   "SELECT " USERSVC_USER_COLUMNS " FROM users WHERE email = $1",
+                                   /*read_only=*/true};
 
 const Statement kSelectUsersByIds{
-    "select_users_by_ids", "SELECT " USERSVC_USER_COLUMNS " FROM users WHERE id = ANY($1::uuid[])"};
+    "select_users_by_ids", "SELECT " USERSVC_USER_COLUMNS " FROM users WHERE id = ANY($1::uuid[])",
+    /*read_only=*/true};
 
 const Statement kSelectUsersByEmails{"select_users_by_emails",
                                      "SELECT " USERSVC_USER_COLUMNS
-                                     " FROM users WHERE email = ANY($1::text[])"};
+                                     " FROM users WHERE email = ANY($1::text[])",
+                                     /*read_only=*/true};
 
 const Statement kUpdateUser{"update_user",
                             "SELECT " USERSVC_USER_COLUMNS
@@ -68,14 +73,17 @@ const Statement kAddAddress{
     "add_address", "SELECT " USERSVC_ADDRESS_COLUMNS
                    " FROM usersvc_add_address($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) a"};
 
-const Statement kGetAddress{"get_address", "SELECT " USERSVC_ADDRESS_COLUMNS
-                                           " FROM addresses a WHERE a.user_id = $1 AND a.id = $2"};
+const Statement kGetAddress{"get_address",
+                            "SELECT " USERSVC_ADDRESS_COLUMNS
+                            " FROM addresses a WHERE a.user_id = $1 AND a.id = $2",
+                            /*read_only=*/true};
 
 const Statement kListAddresses{
     "list_addresses",
     "SELECT " USERSVC_ADDRESS_COLUMNS
     " FROM users u LEFT JOIN addresses a ON a.user_id = u.id AND ($2 = 0 OR a.type = $2)"
-    " WHERE u.id = $1 ORDER BY a.is_default DESC, a.created_at DESC, a.id DESC"};
+    " WHERE u.id = $1 ORDER BY a.is_default DESC, a.created_at DESC, a.id DESC",
+    /*read_only=*/true};
 
 const Statement kUpdateAddress{
     "update_address",
@@ -98,7 +106,8 @@ const Statement kVerifyEmail{"verify_email",
                              "SELECT " USERSVC_USER_COLUMNS " FROM usersvc_verify_email($1)"};
 
 const Statement kSelectPasswordHash{"select_password_hash",
-                                    "SELECT password_hash FROM users WHERE id = $1"};
+                                    "SELECT password_hash FROM users WHERE id = $1",
+                                    /*read_only=*/true};
 
 const Statement kChangePassword{"change_password", "SELECT usersvc_change_password($1, $2, $3)"};
 
@@ -113,7 +122,8 @@ const Statement kResetPassword{"reset_password", "SELECT usersvc_reset_password(
 
 const Statement kGetPreferences{"get_preferences",
                                 "SELECT " USERSVC_PREFERENCES_COLUMNS
-                                " FROM users u, usersvc_preferences_of(u.id) p WHERE u.id = $1"};
+                                " FROM users u, usersvc_preferences_of(u.id) p WHERE u.id = $1",
+                                /*read_only=*/true};
 
 const Statement kUpdatePreferences{
     "update_preferences", "SELECT " USERSVC_PREFERENCES_COLUMNS
@@ -161,7 +171,7 @@ struct ListStatements {
               ") total"
               " LEFT JOIN page ON true ORDER BY " +
               o.key + " " + direction + ", id " + direction;
-        statements[order * 2 + descending] = Statement{name, sql};
+        statements[order * 2 + descending] = Statement{name, sql, /*read_only=*/true};
       }
     }
   }
@@ -199,9 +209,11 @@ const Statement kSearchUsers{
     " SELECT " USERSVC_USER_COLUMNS
     ", rank, total.n"
     " FROM (SELECT count(*) AS n FROM matches) total"
-    " LEFT JOIN page ON true ORDER BY rank, username, id"};
+    " LEFT JOIN page ON true ORDER BY rank, username, id",
+    /*read_only=*/true};
 
-const Statement kProbe{"probe", "SELECT 1"};
+const Statement kProbe{"probe", "SELECT 1",
+                       /*read_only=*/true};
 
 #undef USERSVC_PREFERENCES_COLUMNS
 #undef USERSVC_ADDRESS_COLUMNS

@@ -26,4 +26,10 @@ absl::Status StatusFromSqlState(std::string_view sqlstate, std::string_view mess
 
 absl::Status ConnectionLost() { return absl::UnavailableError("database unavailable"); }
 
+absl::Status OutcomeUnknown() {
+  return absl::UnknownError(
+      "the connection to the database was lost after the change was sent: it may or may not "
+      "have been applied; read it back, or retry with the same request_id");
+}
+
 }  // namespace usersvc::storage

@@ -12,7 +12,13 @@ namespace usersvc::storage {
 /// (storage/migrations), keep `message`, which those functions write for clients.
 absl::Status StatusFromSqlState(std::string_view sqlstate, std::string_view message = {});
 
-/// The status for a query that was lost with its connection.
+/// The status for a query that never reached the database, or a read lost with its connection:
+/// UNAVAILABLE, safe to retry.
 absl::Status ConnectionLost();
+
+/// The status for a change whose statement was sent but whose answer never came (the connection
+/// was lost): it may or may not have been applied. UNKNOWN, which no retry policy of ours reads
+/// as "not applied".
+absl::Status OutcomeUnknown();
 
 }  // namespace usersvc::storage

@@ -8,6 +8,10 @@ namespace usersvc::storage {
 struct Statement {
   std::string_view name;
   std::string_view sql;
+  /// True for a statement that changes nothing. A read lost with its connection after it was sent
+  /// can be retried (UNAVAILABLE); a change so lost may or may not have been applied, and its
+  /// caller is told so (UNKNOWN), never that it was not.
+  bool read_only = false;
 };
 
 }  // namespace usersvc::storage

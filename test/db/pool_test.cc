@@ -16,16 +16,18 @@ namespace {
 using test::TestDatabaseUrl;
 using test::UniqueSuffix;
 
-const Statement kEcho{"echo", "SELECT $1::int"};
-const Statement kDivide{"divide", "SELECT 100 / $1::int"};
-const Statement kSleep{"sleep", "SELECT pg_sleep($1::float8), 1"};
+const Statement kEcho{"echo", "SELECT $1::int", /*read_only=*/true};
+const Statement kDivide{"divide", "SELECT 100 / $1::int", /*read_only=*/true};
+const Statement kSleep{"sleep", "SELECT pg_sleep($1::float8), 1", /*read_only=*/true};
+// Not a change, but the pool cannot tell: declared as one, it is treated as one.
+const Statement kSleepingChange{"sleeping_change", "SELECT pg_sleep($1::float8), 2"};
 
 PoolOptions TestPoolOptions(int connections) {
   PoolOptions options;
   options.conninfo = TestDatabaseUrl();
   options.connections = connections;
   options.application_name = "usersvc-test-" + UniqueSuffix();
-  options.statements = {kEcho, kDivide, kSleep};
+  options.statements = {kEcho, kDivide, kSleep, kSleepingChange};
   return options;
 }
 
@@ -116,7 +118,8 @@ TEST_CASE("an error in one pipelined query fails only that query") {
 }
 
 TEST_CASE(
-    "a terminated backend fails its pending queries with UNAVAILABLE and the pool reconnects") {
+    "a terminated backend fails its reads UNAVAILABLE, its changes UNKNOWN, and the pool "
+    "reconnects") {
   PoolOptions options = TestPoolOptions(1);
   const std::string application = options.application_name;
   Pool pool(std::move(options));
@@ -124,6 +127,7 @@ TEST_CASE(
   REQUIRE(WaitReady(pool, 1));
   auto sleeping = ExecuteAsync(pool, kSleep, {"30"}, In(absl::Seconds(60)));
   auto queued_behind = ExecuteAsync(pool, kEcho, {"1"}, In(absl::Seconds(60)));
+  auto change_behind = ExecuteAsync(pool, kSleepingChange, {"0"}, In(absl::Seconds(60)));
 
   test::BlockingDb db;
   const std::string find_backend =
@@ -141,6 +145,8 @@ TEST_CASE(
   REQUIRE(sleeping.wait_for(std::chrono::seconds(5)) == std::future_status::ready);
   CHECK(sleeping.get().status().code() == absl::StatusCode::kUnavailable);
   CHECK(queued_behind.get().status().code() == absl::StatusCode::kUnavailable);
+  // The change had been sent: it may or may not have been applied, and its caller is told so.
+  CHECK(change_behind.get().status().code() == absl::StatusCode::kUnknown);
 
   // Back by itself: a fresh connection serves again within a few seconds.
   bool recovered = false;

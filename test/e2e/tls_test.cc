@@ -9,54 +9,12 @@
 #include <fmt/format.h>
 #include <catch2/catch.hpp>
 
+#include "test/support/certificates.h"
 #include "test/support/fixtures.h"
 
 namespace usersvc::test {
 namespace {
 
-/// A throwaway CA, a server certificate for 127.0.0.1 and a client certificate, both signed by
-/// the CA, and a second CA that signed nothing of ours.
-class Certificates {
- public:
-  Certificates() {
-    char pattern[] = "/tmp/usersvc-tls-XXXXXX";
-    REQUIRE(mkdtemp(pattern) != nullptr);
-    dir_ = pattern;
-    std::ofstream(Path("server.ext")) << "subjectAltName=IP:127.0.0.1,DNS:localhost\n";
-    Run("req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 1 "
-        "-subj /CN=usersvc-test-ca -keyout {0}/ca.key -out {0}/ca.crt");
-    Run("req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 1 "
-        "-subj /CN=someone-else -keyout {0}/other-ca.key -out {0}/other-ca.crt");
-    Issue("server", "localhost", "-extfile {0}/server.ext");
-    Issue("client", "usersvc-test-client", "");
-  }
-  ~Certificates() { std::filesystem::remove_all(dir_); }
-
-  std::string Path(const std::string& name) const { return dir_ + "/" + name; }
-  std::string Read(const std::string& name) const {
-    std::ifstream in(Path(name));
-    std::ostringstream content;
-    content << in.rdbuf();
-    return content.str();
-  }
-
- private:
-  void Run(const std::string& arguments) const {
-    const std::string command =
-        "openssl " + fmt::format(fmt::runtime(arguments), dir_) + " >/dev/null 2>&1";
-    INFO(command);
-    REQUIRE(std::system(command.c_str()) == 0);
-  }
-  void Issue(const std::string& name, const std::string& common_name,
-             const std::string& extensions) const {
-    Run("req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -subj /CN=" + common_name +
-        " -keyout {0}/" + name + ".key -out {0}/" + name + ".csr");
-    Run("x509 -req -days 1 -in {0}/" + name + ".csr -CA {0}/ca.crt -CAkey {0}/ca.key " +
-        "-CAcreateserial -out {0}/" + name + ".crt " + extensions);
-  }
-
-  std::string dir_;
-};
 
 std::shared_ptr<grpc::ChannelCredentials> TlsCredentials(const Certificates& certs,
                                                          bool with_client_certificate,

@@ -16,6 +16,19 @@ std::string TestDatabaseUrl() {
   return url;
 }
 
+int TestDatabaseTcpPort() {
+  const char* port = std::getenv("USERSVC_TEST_DATABASE_TCP_PORT");
+  if (port == nullptr || *port == '\0') {
+    FAIL("USERSVC_TEST_DATABASE_TCP_PORT is not set: run the suite through test/run");
+  }
+  return std::atoi(port);
+}
+
+std::string TestDatabaseTcpUrl(const std::string& hosts, const std::string& ports,
+                               const std::string& extra) {
+  return fmt::format("host={} port={} dbname=usersvc user=usersvc {}", hosts, ports, extra);
+}
+
 std::string UniqueSuffix() {
   static thread_local std::mt19937_64 random{std::random_device{}()};
   return fmt::format("{:016x}", random());

@@ -11,6 +11,15 @@ namespace usersvc::test {
 /// fail, never skip, when it is missing.
 std::string TestDatabaseUrl();
 
+/// The loopback TCP port the same database also listens on (USERSVC_TEST_DATABASE_TCP_PORT), for
+/// the tests of the TCP paths.
+int TestDatabaseTcpPort();
+
+/// A key=value conninfo for the test database over TCP to `hosts` ("127.0.0.1,127.0.0.1") and
+/// `ports` ("5001,5002"), plus `extra` options.
+std::string TestDatabaseTcpUrl(const std::string& hosts, const std::string& ports,
+                               const std::string& extra = "");
+
 /// A random lowercase hex string, to keep names unique across tests sharing one database.
 std::string UniqueSuffix();
 
