@@ -22,9 +22,13 @@ class CpuPool {
   CpuPool(const CpuPool&) = delete;
   CpuPool& operator=(const CpuPool&) = delete;
 
-  /// Queues `task`; false (and `task` dropped unrun) when the queue is full or stopped.
-  [[nodiscard]] bool Submit(Task task);
-  /// Runs what is queued, then joins the threads.
+  /// Queues `task`; false (and both dropped unrun) when the queue is full or stopped. If the pool
+  /// stops before `task` starts, `abandoned` runs instead (on the stopping thread), so that the
+  /// caller still answers its call.
+  [[nodiscard]] bool Submit(Task task, Task abandoned);
+  /// Takes no more tasks, abandons those not started (their `abandoned` runs), waits for the
+  /// running ones and joins the threads. At shutdown nothing may finish a call after the server
+  /// shut its queues down, so nothing is left to run later.
   void Stop();
 
  private:
@@ -33,7 +37,11 @@ class CpuPool {
   const size_t max_queued_;
   std::mutex mutex_;
   std::condition_variable wake_;
-  std::deque<Task> queue_;
+  struct Queued {
+    Task task;
+    Task abandoned;
+  };
+  std::deque<Queued> queue_;
   bool stopping_ = false;
   std::vector<std::thread> threads_;
 };

@@ -36,7 +36,9 @@ HealthCheckResponse::ServingStatus StandardStatus(std::string_view service, bool
 
 void ProbeDatabase(Services& services) {
   const absl::Time started = absl::Now();
-  services.pool.Execute(storage::queries::kProbe, {}, started + absl::Seconds(2),
+  // Ahead of every queued query, and never shed: a probe refused for the load would report a
+  // healthy database as down.
+  services.pool.ExecuteFirst(storage::queries::kProbe, {}, started + absl::Seconds(2),
                         [&services, started](storage::Result result) {
                           services.health.RecordProbe(
                               result.ok(),
@@ -57,7 +59,10 @@ void HealthCheck(Services& services,
     database.set_message("not probed yet");
   } else {
     SetDuration(probe.latency, database.mutable_latency());
-    if (!probe.ok) {
+    if (ready == 0) {  // known at once, without waiting for the next probe
+      database.set_status(user::v1::HEALTH_STATUS_UNHEALTHY);
+      database.set_message("no database connection is ready");
+    } else if (!probe.ok) {
       database.set_status(user::v1::HEALTH_STATUS_UNHEALTHY);
       database.set_message(probe.message);
     } else if (probe.latency > kSlowProbe || ready < services.pool.connections()) {

@@ -27,7 +27,16 @@ void HealthMonitor::Watch(std::weak_ptr<void> alive, WatchCallback on_change) {
 }
 
 void HealthMonitor::RecordProbe(bool ok, std::string message, absl::Duration latency) {
-  Update([&] { database_ = {true, ok, std::move(message), latency}; });
+  Update([&] {
+    database_ = {true, ok, std::move(message), latency};
+    failed_probes_ = ok ? 0 : failed_probes_ + 1;
+    if (ok) probes_say_up_ = true;
+    if (failed_probes_ >= kFailedProbesToFlip) probes_say_up_ = false;
+  });
+}
+
+void HealthMonitor::RecordConnections(bool any_ready) {
+  Update([&] { connections_ready_ = any_ready; });
 }
 
 void HealthMonitor::SetDraining() {

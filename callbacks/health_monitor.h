@@ -10,10 +10,13 @@
 
 namespace usersvc::callbacks {
 
-/// What the service knows of its own health: the last database probe and whether it is draining.
-/// Thread-safe. `on_serving_change` runs (on the recording thread, under the monitor's lock, so it
-/// must not call back into the monitor) whenever "should serve" flips; watchers (grpc.health.v1
-/// Watch streams) hear of every change the same way.
+/// What the service knows of its own health: the database probes, whether any pool connection is
+/// ready, and whether it is draining. It serves while a connection is ready, the last probe
+/// answered (or only one probe in a row failed: a single slow or lost probe under load does not
+/// flip a replica) and it is not draining; losing the last connection flips it at once, without
+/// waiting for the next probe. Thread-safe. `on_serving_change` runs (on the recording thread,
+/// under the monitor's lock, so it must not call back into the monitor) whenever "should serve"
+/// flips; watchers (grpc.health.v1 Watch streams) hear of every change the same way.
 class HealthMonitor {
  public:
   struct DatabaseProbe {
@@ -33,7 +36,12 @@ class HealthMonitor {
   void Watch(std::weak_ptr<void> alive, WatchCallback on_change);
 
   void RecordProbe(bool ok, std::string message, absl::Duration latency);
+  /// From the primary pool: its first connection became ready (true) or its last one was lost.
+  void RecordConnections(bool any_ready);
   void SetDraining();
+
+  /// Probes failing in a row before the database counts as down.
+  static constexpr int kFailedProbesToFlip = 2;
 
   DatabaseProbe database() const;
   bool draining() const;
@@ -45,7 +53,7 @@ class HealthMonitor {
   /// threads recording at once cannot report their flips out of order.
   template <typename Change>
   void Update(Change change);
-  bool ServingLocked() const { return database_.ok && !draining_; }
+  bool ServingLocked() const { return probes_say_up_ && connections_ready_ && !draining_; }
 
   struct Watcher {
     std::weak_ptr<void> alive;
@@ -55,9 +63,12 @@ class HealthMonitor {
   void PruneLocked();
 
   mutable std::mutex mutex_;
-  std::vector<Watcher> watchers_;  // guarded by mutex_
-  DatabaseProbe database_;  // guarded by mutex_
-  bool draining_ = false;   // guarded by mutex_
+  std::vector<Watcher> watchers_;   // guarded by mutex_
+  DatabaseProbe database_;          // guarded by mutex_
+  int failed_probes_ = 0;           // in a row; guarded by mutex_
+  bool probes_say_up_ = false;      // guarded by mutex_
+  bool connections_ready_ = false;  // guarded by mutex_
+  bool draining_ = false;           // guarded by mutex_
   absl::AnyInvocable<void(bool serving)> on_serving_change_;
 };
 

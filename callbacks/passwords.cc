@@ -27,7 +27,9 @@ absl::Status HashingOutOfMemory() {
 /// `finish` is shared with `work`, which owns ending the call once it runs.
 template <typename Work>
 void OnCpuPool(Services& services, std::shared_ptr<Finish> finish, Work work) {
-  if (!services.cpu.Submit(std::move(work))) std::move (*finish)(HashingQueueFull());
+  if (!services.cpu.Submit(std::move(work), [finish] { std::move(*finish)(ShuttingDown()); })) {
+    std::move(*finish)(HashingQueueFull());
+  }
 }
 
 }  // namespace

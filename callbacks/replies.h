@@ -8,6 +8,9 @@
 
 namespace usersvc::callbacks {
 
+/// A call the server stopped before its work could run (a drain past its deadline): retryable.
+inline absl::Status ShuttingDown() { return absl::UnavailableError("server is shutting down"); }
+
 /// A query continuation that maps the first row into `out`, or answers NOT_FOUND with
 /// `not_found` when there is no row; errors pass through.
 template <typename Message>

@@ -84,7 +84,8 @@ void ReplayCreation(std::shared_ptr<Creation> creation, absl::Status original_er
                              ? absl::OkStatus()
                              : ReusedRequestId());
         };
-        if (!replay.services.cpu.Submit(std::move(verify))) {
+        if (!replay.services.cpu.Submit(std::move(verify),
+                                        [creation] { creation->Done(ShuttingDown()); })) {
           creation->Done(absl::ResourceExhaustedError("server overloaded: hashing queue full"));
         }
       });
@@ -171,7 +172,8 @@ void CreateUser(Services& services,
     if (!hash) return creation->Done(absl::ResourceExhaustedError("out of memory for hashing"));
     InsertUser(std::move(creation), *std::move(hash));
   };
-  if (!services.cpu.Submit(std::move(hash_then_insert))) {
+  if (!services.cpu.Submit(std::move(hash_then_insert),
+                           [creation] { creation->Done(ShuttingDown()); })) {
     creation->Done(absl::ResourceExhaustedError("server overloaded: password hashing queue full"));
   }
 }

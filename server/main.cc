@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <atomic>
 #include <cstdlib>
 #include <optional>
 #include <thread>
@@ -68,6 +69,12 @@ int Serve(const server::Config& config, const sigset_t& signals) {
       return 2;
     }
   }
+  // grpc.health.v1 and HealthCheck read the monitor themselves; this only logs the flips.
+  callbacks::HealthMonitor health(
+      [](bool serving) { Log(LogLevel::kInfo, serving ? "serving" : "not serving"); });
+  // Set once the handlers' services exist; read on the primary pool's thread.
+  std::atomic<callbacks::Services*> probe_target = nullptr;
+
   auto pool_options = [&](const std::string& role, const std::string& url) {
     storage::PoolOptions options;
     options.conninfo = url;
@@ -79,7 +86,16 @@ int Serve(const server::Config& config, const sigset_t& signals) {
     metrics.InstrumentPool(role, options);
     return options;
   };
-  storage::Pool pool(pool_options("primary", config.database_url));
+  storage::PoolOptions primary_options = pool_options("primary", config.database_url);
+  // Health follows the primary's connections at once: NOT_SERVING when the last one is lost, and
+  // a probe as soon as one is back, so SERVING does not wait for the next periodic one.
+  primary_options.on_availability = [&health, &probe_target](bool any_ready) {
+    health.RecordConnections(any_ready);
+    if (callbacks::Services* services = probe_target.load(); any_ready && services != nullptr) {
+      callbacks::ProbeDatabase(*services);
+    }
+  };
+  storage::Pool pool(std::move(primary_options));
   metrics.WatchPool("primary", pool);
   // Read-only RPCs go to a replica when one is configured (see callbacks/services.h).
   std::optional<storage::Pool> replica_pool;
@@ -90,9 +106,6 @@ int Serve(const server::Config& config, const sigset_t& signals) {
   storage::Pool& read_pool = replica_pool ? *replica_pool : pool;
   callbacks::CpuPool cpu(config.cq_threads, kMaxQueuedHashes);
 
-  // grpc.health.v1 and HealthCheck read the monitor themselves; this only logs the flips.
-  callbacks::HealthMonitor health(
-      [](bool serving) { Log(LogLevel::kInfo, serving ? "serving" : "not serving"); });
   if (config.page_token_key.empty()) {
     Log(LogLevel::kWarning,
         "no --page_token_key: page tokens will not survive a restart or work across replicas");
@@ -101,6 +114,7 @@ int Serve(const server::Config& config, const sigset_t& signals) {
   callbacks::UserLookups lookups(read_pool);
   callbacks::Services services{pool,        read_pool, cpu,      health,
                                page_tokens, lookups,   kVersion, absl::Now()};
+  probe_target = &services;
 
   server::ServerOptions server_options;
   server_options.listen = config.listen;
@@ -142,11 +156,15 @@ int Serve(const server::Config& config, const sigset_t& signals) {
   });
   second_signal.detach();
   health.SetDraining();
-  server.Shutdown(absl::Now() + absl::Seconds(config.drain_seconds));
-  metrics.StopServing();  // no scrape may read the pool once it stops
-  pool.Stop();
-  if (replica_pool) replica_pool->Stop();
-  cpu.Stop();
+  server.Shutdown(absl::Now() + absl::Seconds(config.drain_seconds), [&] {
+    // What still holds a call: argon2id work queued on the CPU pool and queries at the
+    // database. Each answers its calls as it stops (UNAVAILABLE; UNKNOWN for a change already
+    // sent), so no call is left to finish after the queues shut down.
+    metrics.StopServing();  // no scrape may read the pools once they stop
+    cpu.Stop();
+    pool.Stop();
+    if (replica_pool) replica_pool->Stop();
+  });
   Log(LogLevel::kInfo, "stopped");
   return 0;
 }

@@ -204,18 +204,25 @@ void Server::OnProbeAlarm(bool ok) {
                    &probe_tag_);
 }
 
-void Server::Shutdown(absl::Time drain_deadline) {
-  if (server_ == nullptr) return;
+void Server::Shutdown(absl::Time drain_deadline, absl::AnyInvocable<void() &&> stop_work) {
+  if (server_ == nullptr) {
+    std::move(stop_work)();
+    return;
+  }
   // New calls are refused with UNAVAILABLE (retryable elsewhere) while calls in flight finish.
   tracker_.StartDraining();
   Log(LogLevel::kInfo, "draining", {{"calls_in_flight", tracker_.in_flight()}});
   const bool drained = tracker_.WaitForIdle(drain_deadline);
+  // Calls still waiting for the CPU pool or a query are answered now by the pools themselves,
+  // while the queues still take their Finish.
+  std::move(stop_work)();
   // gRPC's own Shutdown(deadline) would also wait for every idle client connection to close,
   // which keep-alive clients (Envoy) never do: our count of calls is the one that matters, so
   // once it is zero (or the drain deadline passed) the rest is cancelled at once.
   server_->Shutdown(absl::ToChronoTime(absl::Now()));
-  // Cancelled calls may still wait for a database answer; their Finish must land on a live queue.
-  if (!tracker_.WaitForIdle(absl::Now() + absl::Seconds(5))) {
+  // Every call has been answered or is being so; their completions come back before the queues
+  // are shut down, which is what makes that safe.
+  while (!tracker_.WaitForIdle(absl::Now() + absl::Seconds(5))) {
     Log(LogLevel::kError, "calls still in flight after shutdown",
         {{"calls_in_flight", tracker_.in_flight()}});
   }

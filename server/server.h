@@ -8,6 +8,7 @@
 #include <thread>
 #include <vector>
 
+#include <absl/functional/any_invocable.h>
 #include <absl/status/status.h>
 #include <absl/time/time.h>
 #include <grpcpp/alarm.h>
@@ -50,9 +51,12 @@ class Server {
   /// The port actually bound (useful with port 0).
   int port() const { return port_; }
   /// Refuses new calls (UNAVAILABLE), lets calls in flight finish until `drain_deadline`, then
-  /// cancels what is left, shuts the completion queues down and joins their threads. Call from a
-  /// thread that is not a CQ thread.
-  void Shutdown(absl::Time drain_deadline);
+  /// runs `stop_work`, which must stop everything that could still finish a call later (the CPU
+  /// pool, the database pools: each answers what it holds), cancels what is left, waits until
+  /// every call has been answered, shuts the completion queues down and joins their threads.
+  /// Nothing can thus post to a queue that is shut down. Call from a thread that is not a CQ
+  /// thread.
+  void Shutdown(absl::Time drain_deadline, absl::AnyInvocable<void() &&> stop_work);
   int calls_in_flight() const { return tracker_.in_flight(); }
 
  private:
