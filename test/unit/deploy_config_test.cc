@@ -2,6 +2,7 @@
 // what would make them fail at start: YAML that does not parse, a route to a cluster that does
 // not exist, a health check or probe on the wrong service, selectors that select nothing.
 #include <filesystem>
+#include <regex>
 #include <set>
 #include <string>
 #include <vector>
@@ -65,11 +66,8 @@ TEST_CASE("envoy.yaml routes only to clusters it defines, health-checks the serv
     INFO(cluster);
     CHECK(clusters.count(cluster) == 1);
     CHECK(route["max_stream_duration"]["grpc_timeout_header_max"]);
-    const std::string retry_on = route["retry_policy"]["retry_on"].as<std::string>();
-    for (const char* condition :
-         {"unavailable", "resource-exhausted", "cancelled", "reset", "connect-failure"}) {
-      CHECK(retry_on.find(condition) != std::string::npos);
-    }
+    // A per-try timeout would cap every call below the caller's deadline and repeat slow writes.
+    CHECK_FALSE(route["retry_policy"]["per_try_timeout"]);
   }
   CHECK(envoy["admin"]["address"]["socket_address"]["address"].as<std::string>() == "127.0.0.1");
 
@@ -79,6 +77,56 @@ TEST_CASE("envoy.yaml routes only to clusters it defines, health-checks the serv
   for (const auto& service : transcoders[0]["services"]) {
     CHECK(google::protobuf::DescriptorPool::generated_pool()->FindServiceByName(
               service.as<std::string>()) != nullptr);
+  }
+}
+
+/// Envoy's route entries (match and route) of the listener, in order.
+std::vector<YAML::Node> EnvoyRoutes(const YAML::Node& envoy) {
+  std::vector<YAML::Node> virtual_hosts;
+  FindMaps(envoy["static_resources"]["listeners"], "routes", &virtual_hosts);
+  REQUIRE(virtual_hosts.size() == 1);
+  std::vector<YAML::Node> routes;
+  for (const auto& route : virtual_hosts[0]["routes"]) routes.push_back(route);
+  return routes;
+}
+
+TEST_CASE("envoy.yaml retries a change only when nothing of it reached the service") {
+  const YAML::Node envoy = YAML::LoadFile((kDeploy / "envoy/envoy.yaml").string());
+  const std::vector<YAML::Node> routes = EnvoyRoutes(envoy);
+  // The route each method takes, as Envoy picks it: the first that matches its path.
+  auto route_of = [&](const std::string& path) -> YAML::Node {
+    for (const auto& route : routes) {
+      const auto& match = route["match"];
+      if (match["prefix"] && path.rfind(match["prefix"].as<std::string>(), 0) == 0) return route;
+      if (match["safe_regex"] &&
+          std::regex_match(path, std::regex(match["safe_regex"]["regex"].as<std::string>()))) {
+        return route;
+      }
+    }
+    return YAML::Node();
+  };
+  // The RPCs that change nothing.
+  const std::set<std::string> reads = {"GetUser",       "GetUserByEmail", "ListUsers",
+                                       "SearchUsers",   "HealthCheck",    "GetAddress",
+                                       "ListAddresses", "GetUserPreferences"};
+  const auto* service =
+      google::protobuf::DescriptorPool::generated_pool()->FindServiceByName(kService);
+  REQUIRE(service != nullptr);
+  for (int i = 0; i < service->method_count(); ++i) {
+    const std::string name = service->method(i)->name();
+    INFO(name);
+    const YAML::Node route = route_of("/" + std::string(kService) + "/" + name);
+    REQUIRE(route);
+    const std::string retry_on = route["route"]["retry_policy"]["retry_on"].as<std::string>();
+    // Always: nothing reached the service, or it refused before doing anything.
+    for (const char* safe : {"connect-failure", "refused-stream", "unavailable",
+                             "resource-exhausted"}) {
+      CHECK(retry_on.find(safe) != std::string::npos);
+    }
+    // A reset or a cancellation may come after a change committed: only reads retry on them.
+    const bool retries_unknown = retry_on.find("reset") != std::string::npos ||
+                                 retry_on.find("cancelled") != std::string::npos;
+    CHECK(retries_unknown == (reads.count(name) == 1));
   }
 }
 
