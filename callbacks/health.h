@@ -15,6 +15,10 @@ inline constexpr absl::Duration kSlowProbe = absl::Milliseconds(250);
 /// server calls this periodically, so HealthCheck itself never queries the database.
 void ProbeDatabase(Services& services);
 
+/// Deletes tokens that expired more than an hour ago, a batch at a time, so that user_tokens stays
+/// bounded. The server calls this every minute; a failure waits for the next.
+void PurgeExpiredTokens(Services& services);
+
 /// HealthCheck: the service's status, version, uptime and the "database" component.
 void HealthCheck(Services& services,
                  Exchange<user::v1::HealthCheckRequest, user::v1::HealthCheckResponse> call);

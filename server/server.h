@@ -103,6 +103,7 @@ class Server {
   // Shutdown cancelled it (an alarm set on a shut-down queue is a crash).
   std::mutex probe_mutex_;
   bool probing_ = false;  // guarded by probe_mutex_
+  int64_t probes_ = 0;    // only on the first queue's thread
   grpc::Alarm probe_alarm_;
   MemberTag<Server, &Server::OnProbeAlarm> probe_tag_{this};
 };

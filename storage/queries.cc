@@ -212,6 +212,14 @@ const Statement kSearchUsers{
     " LEFT JOIN page ON true ORDER BY rank, username, id",
     /*read_only=*/true};
 
+// A batch of tokens expired more than an hour ago. Replicas that purge at once skip each other's
+// rows instead of waiting on them.
+const Statement kPurgeExpiredTokens{
+    "purge_expired_tokens",
+    "DELETE FROM user_tokens WHERE token_hash IN ("
+    "  SELECT token_hash FROM user_tokens WHERE expires_at < now() - interval '1 hour'"
+    "  LIMIT 1000 FOR UPDATE SKIP LOCKED)"};
+
 const Statement kProbe{"probe", "SELECT 1",
                        /*read_only=*/true};
 
@@ -244,6 +252,7 @@ std::vector<Statement> All() {
                                 kGetPreferences,
                                 kUpdatePreferences,
                                 kSearchUsers,
+                                kPurgeExpiredTokens,
                                 kProbe};
   for (const Statement& list : ListStatementsOnce().statements) all.push_back(list);
   return all;

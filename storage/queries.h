@@ -131,6 +131,9 @@ const Statement& ListUsers(UserOrder order, bool descending);
 /// the sort key.
 extern const Statement kSearchUsers;
 
+/// Deletes up to 1,000 tokens that expired more than an hour ago; run every minute.
+extern const Statement kPurgeExpiredTokens;
+
 /// The health probe.
 extern const Statement kProbe;
 

@@ -126,6 +126,28 @@ struct AsyncUpdate {
   std::unique_ptr<grpc::ClientAsyncResponseReader<user::v1::UpdateUserResponse>> reader;
 };
 
+/// Starts an UpdateUser of the first name of `user_id` on `cq`, with a 30 s deadline.
+void StartUpdate(user::v1::UserService::Stub& stub, grpc::CompletionQueue& cq,
+                 const std::string& user_id, const std::string& first_name, AsyncUpdate* call) {
+  user::v1::UpdateUserRequest request;
+  request.set_user_id(user_id);
+  request.mutable_user()->set_first_name(first_name);
+  request.mutable_update_mask()->add_paths("first_name");
+  call->context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+  call->reader = stub.AsyncUpdateUser(&call->context, request, &cq);
+  call->reader->Finish(&call->response, &call->status, call);
+}
+
+/// True once some backend waits on a lock held by the backend `holder_pid` (polled for 5 s).
+bool SomeoneWaitsOn(const std::string& holder_pid) {
+  BlockingDb observer;
+  for (int i = 0; i < 250; ++i) {
+    if (observer.CountBlockedBy(holder_pid) > 0) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return false;
+}
+
 TEST_CASE("SIGTERM lets calls in flight complete, then the process exits 0") {
   ServerProcess server;
   auto stub = server.stub();
@@ -145,23 +167,10 @@ TEST_CASE("SIGTERM lets calls in flight complete, then the process exits 0") {
   grpc::CompletionQueue cq;
   std::vector<std::unique_ptr<AsyncUpdate>> calls;
   for (const std::string& id : ids) {
-    user::v1::UpdateUserRequest request;
-    request.set_user_id(id);
-    request.mutable_user()->set_first_name("Drained");
-    request.mutable_update_mask()->add_paths("first_name");
-    auto call = std::make_unique<AsyncUpdate>();
-    call->context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
-    call->reader = stub->AsyncUpdateUser(&call->context, request, &cq);
-    call->reader->Finish(&call->response, &call->status, call.get());
-    calls.push_back(std::move(call));
+    calls.push_back(std::make_unique<AsyncUpdate>());
+    StartUpdate(*stub, cq, id, "Drained", calls.back().get());
   }
-  BlockingDb observer;
-  bool blocked = false;
-  for (int i = 0; i < 250 && !blocked; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    blocked = observer.CountBlockedBy(blocker_pid) > 0;
-  }
-  REQUIRE(blocked);
+  REQUIRE(SomeoneWaitsOn(blocker_pid));
   std::this_thread::sleep_for(std::chrono::milliseconds(500));  // the rest arrive meanwhile
 
   server.Signal(SIGTERM);
@@ -210,20 +219,8 @@ TEST_CASE("a second signal during the drain exits at once, without waiting for c
   const std::string blocker_pid = blocker.Scalar("SELECT pg_backend_pid()");
   grpc::CompletionQueue cq;
   AsyncUpdate call;
-  user::v1::UpdateUserRequest request;
-  request.set_user_id(user_id);
-  request.mutable_user()->set_first_name("Interrupted");
-  request.mutable_update_mask()->add_paths("first_name");
-  call.context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
-  call.reader = stub->AsyncUpdateUser(&call.context, request, &cq);
-  call.reader->Finish(&call.response, &call.status, &call);
-  BlockingDb observer;
-  bool blocked = false;
-  for (int i = 0; i < 250 && !blocked; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    blocked = observer.CountBlockedBy(blocker_pid) > 0;
-  }
-  REQUIRE(blocked);
+  StartUpdate(*stub, cq, user_id, "Interrupted", &call);
+  REQUIRE(SomeoneWaitsOn(blocker_pid));
 
   server.Signal(SIGTERM);
   // Two signals sent before the first is taken would arrive as one: wait until the drain began.
