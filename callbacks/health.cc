@@ -45,8 +45,10 @@ void ProbeDatabase(Services& services) {
   services.pool.ExecuteFirst(
       storage::queries::kProbe, {}, started + absl::Seconds(2),
       [&services, started](storage::Result result) {
+        // The pool's own expiry carries no SQLSTATE; PostgreSQL cancelling SELECT 1 at its
+        // statement_timeout (57014) means it could not run it: that is down.
         const bool slow = result.status().code() == absl::StatusCode::kDeadlineExceeded &&
-                          services.pool.ready_connections() > 0;
+                          result.sqlstate().empty() && services.pool.ready_connections() > 0;
         services.health.RecordProbe(
             result.ok() || slow,
             result.ok() ? "ok" : slow ? "probe timed out" : std::string(result.status().message()),

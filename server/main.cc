@@ -160,10 +160,12 @@ int Serve(const server::Config& config, const sigset_t& signals) {
     // What still holds a call: argon2id work queued on the CPU pool and queries at the
     // database. Each answers its calls as it stops (UNAVAILABLE; UNKNOWN for a change already
     // sent), so no call is left to finish after the queues shut down.
+    // The pools first: a query answered meanwhile may still hand argon2id work to the CPU pool,
+    // which then abandons it (UNAVAILABLE) with everything else it has queued.
     metrics.StopServing();  // no scrape may read the pools once they stop
-    cpu.Stop();
     pool.Stop();
     if (replica_pool) replica_pool->Stop();
+    cpu.Stop();
   });
   Log(LogLevel::kInfo, "stopped");
   return 0;

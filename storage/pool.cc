@@ -41,6 +41,11 @@ constexpr Statement kSetStatementTimeout{"usersvc_set_statement_timeout",
 // Sent on a connection that has had nothing to do for a while, to find a silent link.
 constexpr Statement kPing{"usersvc_ping", "SELECT 1", /*read_only=*/true};
 
+/// How long PostgreSQL may take over a ping or a set_config before, with the grace on top and
+/// nothing else heard, the link counts as silent: a stall of a second or so (a checkpoint, a
+/// starved CPU) is not one.
+constexpr absl::Duration kOwnStatementBudget = absl::Milliseconds(500);
+
 /// What a caller whose query was lost with its connection is told.
 absl::Status LostWithConnection(const Statement& statement) {
   return statement.read_only ? ConnectionLost() : OutcomeUnknown();
@@ -113,6 +118,8 @@ Pool::Pool(PoolOptions options)
   for (int i = 0; i < options_.connections; ++i) {
     slots_.push_back(std::make_unique<Slot>());
     slots_.back()->index = i;
+    // Connections start on different hosts, so that a URL naming several replicas spreads them.
+    if (!targets_.empty()) slots_.back()->target = static_cast<size_t>(i) % targets_.size();
   }
 }
 
@@ -127,6 +134,9 @@ void Pool::Start() {
     std::lock_guard lock(mutex_);
     started_ = true;
   }
+  // A URL that cannot be split into hosts has nothing to connect to: every call is refused with
+  // its error (Enqueue), and no thread runs.
+  if (!targets_error_.ok()) return;
   thread_ = std::thread([this] { Run(); });
 }
 
@@ -397,12 +407,21 @@ void Pool::Dispatch() {
 
   const absl::Time now = absl::Now();
   std::vector<Slot*> touched;
-  for (Pending& pending : batch) {
+  for (size_t i = 0; i < batch.size(); ++i) {
+    Pending& pending = batch[i];
     if (pending.deadline <= now) {
       Complete(pending.done, Result::Failure(absl::DeadlineExceededError("deadline exceeded")));
       continue;
     }
-    Slot* target = PickConnection(now);
+    bool wait = false;
+    Slot* target = PickConnection(now, &wait);
+    if (wait) {
+      // The connections that move are full and the others stalled: what is left waits in the
+      // queue, where it can still expire or be shed, rather than behind a stuck statement.
+      std::lock_guard lock(mutex_);
+      for (size_t j = batch.size(); j > i; --j) queue_.push_front(std::move(batch[j - 1]));
+      break;
+    }
     if (target == nullptr) {  // every connection failed while this batch was being sent
       Complete(pending.done, Result::Failure(ConnectionLost()));
       continue;
@@ -430,22 +449,25 @@ void Pool::Dispatch() {
   }
 }
 
-Pool::Slot* Pool::PickConnection(absl::Time now) {
-  // The least loaded ready connection, but one whose oldest query has waited past stall_after
-  // (a lock wait, a slow statement, a link gone quiet) only if every connection is so.
-  Slot* best = nullptr;
-  bool best_stalled = true;
+Pool::Slot* Pool::PickConnection(absl::Time now, bool* wait) {
+  // The least loaded ready connection with room, but one whose oldest query has waited past
+  // stall_after (a lock wait, a slow statement, a link gone quiet) only if every ready
+  // connection is so; if some are not but have no room, the query waits (*wait).
+  Slot* moving = nullptr;
+  Slot* stalled = nullptr;
+  bool any_moving = false;
   for (auto& slot : slots_) {
     if (slot->state != Slot::State::kReady) continue;
-    const bool stalled =
+    const bool is_stalled =
         !slot->in_flight.empty() && now - slot->head_since > options_.stall_after;
-    if (best == nullptr || (best_stalled && !stalled) ||
-        (stalled == best_stalled && slot->in_flight.size() < best->in_flight.size())) {
-      best = slot.get();
-      best_stalled = stalled;
-    }
+    any_moving = any_moving || !is_stalled;
+    if (slot->in_flight.size() >= options_.max_in_flight_per_connection) continue;
+    Slot*& best = is_stalled ? stalled : moving;
+    if (best == nullptr || slot->in_flight.size() < best->in_flight.size()) best = slot.get();
   }
-  return best;
+  if (moving != nullptr) return moving;
+  *wait = any_moving;
+  return any_moving ? nullptr : stalled;
 }
 
 bool Pool::SendOwn(Slot& slot, const Statement& statement, Params params,
@@ -459,8 +481,7 @@ bool Pool::SendStatementTimeout(Slot& slot, absl::Duration remaining) {
   const std::optional<int64_t> timeout_ms =
       statement_timeout_.ToSet(slot.statement_timeout_ms, remaining);
   if (!timeout_ms) return true;
-  if (!SendOwn(slot, kSetStatementTimeout, {std::to_string(*timeout_ms)},
-               absl::ZeroDuration())) {
+  if (!SendOwn(slot, kSetStatementTimeout, {std::to_string(*timeout_ms)}, kOwnStatementBudget)) {
     return false;
   }
   slot.statement_timeout_ms = timeout_ms;
@@ -477,7 +498,7 @@ void Pool::CheckLiveness(absl::Time now) {
     if (slot->state != Slot::State::kReady) continue;
     if (slot->in_flight.empty()) {
       if (now - std::max(slot->last_sent, slot->last_received) < options_.ping_interval) continue;
-      if (!SendOwn(*slot, kPing, {}, absl::ZeroDuration())) {
+      if (!SendOwn(*slot, kPing, {}, kOwnStatementBudget)) {
         FailConnection(*slot, "ping could not be sent");
         continue;
       }

@@ -121,7 +121,7 @@ class Pool {
   void HandleEvents(Slot& slot, uint32_t events);
   void ReadResults(Slot& slot);
   void Dispatch();
-  Slot* PickConnection(absl::Time now);
+  Slot* PickConnection(absl::Time now, bool* wait);
   bool SendOwn(Slot& slot, const Statement& statement, Params params, absl::Duration answer_within);
   void FlushAndWatch(Slot& slot);
   void Watch(Slot& slot, bool want_write);

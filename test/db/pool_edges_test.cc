@@ -162,6 +162,36 @@ TEST_CASE("a statement stuck on a lock holds up none of the queries sent after i
   CHECK(stuck.get().ok());
 }
 
+TEST_CASE("when the connections that move are full, queries wait in the queue, not behind a lock") {
+  PoolOptions options = Options(test::TestDatabaseUrl(), 2);
+  options.max_in_flight_per_connection = 2;  // the moving connection fills at once
+  Pool pool(std::move(options));
+  pool.Start();
+  REQUIRE(SecondsUntil(5, [&] { return pool.ready_connections() == 2; }) >= 0);
+  test::BlockingDb holder;
+  holder.Query("SELECT pg_advisory_lock(424243)");
+  const std::string holder_pid = holder.Scalar("SELECT pg_backend_pid()");
+  auto stuck = ExecuteAsync(pool, kLockWait, {"424243"}, In(absl::Seconds(20)));
+  test::BlockingDb observer;
+  REQUIRE(SecondsUntil(5, [&] { return observer.CountBlockedBy(holder_pid) > 0; }) >= 0);
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+
+  // The stuck connection still has room for one: none of these may take it.
+  std::vector<std::future<Result>> behind;
+  for (int i = 0; i < 50; ++i) {
+    behind.push_back(ExecuteAsync(pool, kEcho, {std::to_string(i)}, In(absl::Seconds(2))));
+  }
+  int answered = 0;
+  for (int i = 0; i < 50; ++i) {
+    REQUIRE(behind[i].wait_for(std::chrono::seconds(5)) == std::future_status::ready);
+    if (behind[i].get().ok()) ++answered;
+  }
+  CHECK(answered == 50);
+  holder.Query("SELECT pg_advisory_unlock(424243)");
+  REQUIRE(stuck.wait_for(std::chrono::seconds(5)) == std::future_status::ready);
+  CHECK(stuck.get().ok());
+}
+
 TEST_CASE("over TLS (sslmode=verify-full) wide results pipelined by the hundred all arrive") {
   test::Certificates certificates;
   test::PrivateCluster cluster;
