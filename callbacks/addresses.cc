@@ -5,6 +5,7 @@
 #include "callbacks/field_mask.h"
 #include "callbacks/iso_codes.h"
 #include "callbacks/replies.h"
+#include "callbacks/request_key.h"
 #include "callbacks/rows.h"
 #include "callbacks/validation.h"
 #include "storage/queries.h"
@@ -94,8 +95,11 @@ void AddAddress(Services& services,
                                      ValidateAddressFields(address, every_path)}) {
     if (!status.ok()) return std::move(call.finish)(status);
   }
+  absl::StatusOr<RequestKey> key = KeyOf(*call.request);
+  if (!key.ok()) return std::move(call.finish)(key.status());
   storage::Params params = {call.request->user_id()};
   AppendAddressParams(address, params);
+  key->AppendTo(params);
   services.pool.Execute(q::kAddAddress, std::move(params), call.deadline,
                         ReplyWithAddress(call.response->mutable_address(), std::move(call.finish)));
 }
@@ -160,7 +164,11 @@ void DeleteAddress(Services& services,
   if (auto status = CheckIds(r.user_id(), r.address_id()); !status.ok()) {
     return std::move(call.finish)(status);
   }
-  services.pool.Execute(q::kDeleteAddress, {r.user_id(), r.address_id()}, call.deadline,
+  absl::StatusOr<RequestKey> key = KeyOf(r);
+  if (!key.ok()) return std::move(call.finish)(key.status());
+  storage::Params params = {r.user_id(), r.address_id()};
+  key->AppendTo(params);
+  services.pool.Execute(q::kDeleteAddress, std::move(params), call.deadline,
                         ReplyEmpty(std::move(call.finish)));
 }
 

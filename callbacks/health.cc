@@ -56,14 +56,18 @@ void ProbeDatabase(Services& services) {
       });
 }
 
-void PurgeExpiredTokens(Services& services) {
-  services.pool.Execute(storage::queries::kPurgeExpiredTokens, {}, absl::Now() + absl::Seconds(10),
-                        [](storage::Result result) {
-                          if (result.ok() && result.affected() > 0) {
-                            Log(LogLevel::kInfo, "expired tokens purged",
-                                {{"tokens", result.affected()}});
-                          }
-                        });
+void PurgeExpired(Services& services) {
+  auto purge = [&services](const storage::Statement& statement, const char* what) {
+    services.pool.Execute(statement, {}, absl::Now() + absl::Seconds(10),
+                          [what](storage::Result result) {
+                            if (result.ok() && result.affected() > 0) {
+                              Log(LogLevel::kInfo, "expired rows purged",
+                                  {{"table", what}, {"rows", result.affected()}});
+                            }
+                          });
+  };
+  purge(storage::queries::kPurgeExpiredTokens, "user_tokens");
+  purge(storage::queries::kPurgeOldRequestOutcomes, "request_outcomes");
 }
 
 void HealthCheck(Services& services,

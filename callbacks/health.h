@@ -15,9 +15,9 @@ inline constexpr absl::Duration kSlowProbe = absl::Milliseconds(250);
 /// server calls this periodically, so HealthCheck itself never queries the database.
 void ProbeDatabase(Services& services);
 
-/// Deletes tokens that expired more than an hour ago, a batch at a time, so that user_tokens stays
-/// bounded. The server calls this every minute; a failure waits for the next.
-void PurgeExpiredTokens(Services& services);
+/// Deletes tokens that expired more than an hour ago and request outcomes older than a day, a
+/// batch at a time, so that user_tokens and request_outcomes stay bounded. The server calls this every minute; a failure waits for the next.
+void PurgeExpired(Services& services);
 
 /// HealthCheck: the service's status, version, uptime and the "database" component.
 void HealthCheck(Services& services,

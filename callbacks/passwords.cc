@@ -6,6 +6,7 @@
 
 #include "callbacks/crypto.h"
 #include "callbacks/replies.h"
+#include "callbacks/request_key.h"
 #include "callbacks/validation.h"
 #include "callbacks/verification.h"
 #include "storage/queries.h"
@@ -32,6 +33,34 @@ void OnCpuPool(Services& services, std::shared_ptr<Finish> finish, Work work) {
   }
 }
 
+/// Checks the current password, hashes the new one and writes it, but only if the stored hash is
+/// still the one that was checked.
+void VerifyThenChange(Services& services,
+                      const user::v1::ChangePasswordRequest* request,
+                      RequestKey key, std::shared_ptr<Finish> finish, absl::Time deadline) {
+  services.pool.Execute(
+      q::kSelectPasswordHash, {request->user_id()}, deadline,
+      [&services, request, key = std::move(key), finish, deadline](storage::Result row) mutable {
+        if (!row.ok()) return std::move(*finish)(row.status());
+        if (row.empty()) return std::move(*finish)(absl::NotFoundError("user not found"));
+        std::string old_hash(row.Text(0, 0));
+        OnCpuPool(services, finish,
+                  [&services, request, key = std::move(key), finish, deadline,
+                   old_hash = std::move(old_hash)]() mutable {
+                    if (!VerifyPassword(old_hash, request->current_password())) {
+                      return std::move(*finish)(
+                          absl::UnauthenticatedError("current_password is incorrect"));
+                    }
+                    std::optional<std::string> new_hash = HashPassword(request->new_password());
+                    if (!new_hash) return std::move(*finish)(HashingOutOfMemory());
+                    storage::Params params = {request->user_id(), std::move(old_hash), *new_hash};
+                    key.AppendTo(params);
+                    services.pool.Execute(q::kChangePassword, std::move(params), deadline,
+                                          ReplyEmpty(std::move(*finish)));
+                  });
+      });
+}
+
 }  // namespace
 
 void ChangePassword(
@@ -50,28 +79,29 @@ void ChangePassword(
   if (r.new_password() == r.current_password()) {
     return std::move(call.finish)(FieldError("new_password", "must differ from current_password"));
   }
+  absl::StatusOr<RequestKey> key = KeyOf(r, {"current_password", "new_password"});
+  if (!key.ok()) return std::move(call.finish)(key.status());
   auto finish = std::make_shared<Finish>(std::move(call.finish));
-  const absl::Time deadline = call.deadline;
-  // Stored hash → verify the current password and hash the new one (CPU pool) → write, but only
-  // if the stored hash is still the one that was checked.
+  if (key->empty()) {
+    return VerifyThenChange(services, call.request, *std::move(key), finish, call.deadline);
+  }
+  // A repeat must be recognised before the current password is checked: after the first call
+  // succeeded, that password is no longer the current one. (Two first calls racing are told
+  // apart by the write itself, which claims the key.)
+  storage::Params lookup = {key->request_id};  // before `key` moves into the callback
   services.pool.Execute(
-      q::kSelectPasswordHash, {r.user_id()}, deadline,
-      [&services, request = call.request, finish, deadline](storage::Result row) mutable {
-        if (!row.ok()) return std::move(*finish)(row.status());
-        if (row.empty()) return std::move(*finish)(absl::NotFoundError("user not found"));
-        std::string old_hash(row.Text(0, 0));
-        OnCpuPool(services, finish,
-                  [&services, request, finish, deadline, old_hash = std::move(old_hash)]() mutable {
-                    if (!VerifyPassword(old_hash, request->current_password())) {
-                      return std::move(*finish)(
-                          absl::UnauthenticatedError("current_password is incorrect"));
-                    }
-                    std::optional<std::string> new_hash = HashPassword(request->new_password());
-                    if (!new_hash) return std::move(*finish)(HashingOutOfMemory());
-                    services.pool.Execute(q::kChangePassword,
-                                          {request->user_id(), std::move(old_hash), *new_hash},
-                                          deadline, ReplyEmpty(std::move(*finish)));
-                  });
+      q::kSelectRequestOutcome, std::move(lookup), call.deadline,
+      [&services, request = call.request, key = *std::move(key), finish,
+       deadline = call.deadline](storage::Result outcome) mutable {
+        if (!outcome.ok()) return std::move(*finish)(outcome.status());
+        if (outcome.empty()) {
+          return VerifyThenChange(services, request, std::move(key), finish, deadline);
+        }
+        const bool same = outcome.Text(0, 0) == "ChangePassword" &&
+                          outcome.Text(0, 1) == *key.fingerprint;
+        std::move(*finish)(same ? absl::OkStatus()
+                                : absl::AlreadyExistsError(
+                                      "request_id: already used with different arguments"));
       });
 }
 
@@ -82,10 +112,14 @@ void RequestPasswordReset(
   if (!email.ok()) return std::move(call.finish)(email.status());
   // The same work and the same answer whether or not an account has this email: a token is made
   // and the one statement runs either way; only the database decides to keep it.
+  absl::StatusOr<RequestKey> key = KeyOf(*call.request);
+  if (!key.ok()) return std::move(call.finish)(key.status());
   IssuedToken token = NewToken();
-  services.pool.Execute(q::kIssuePasswordReset,
-                        {*std::move(email), std::move(token.hash), std::move(token.raw), "1 hour"},
-                        call.deadline, ReplyEmpty(std::move(call.finish)));
+  storage::Params params = {*std::move(email), std::move(token.hash), std::move(token.raw),
+                            "1 hour"};
+  key->AppendTo(params);
+  services.pool.Execute(q::kIssuePasswordReset, std::move(params), call.deadline,
+                        ReplyEmpty(std::move(call.finish)));
 }
 
 void ResetPassword(Services& services,
@@ -95,16 +129,20 @@ void ResetPassword(Services& services,
   if (auto status = CheckPassword("new_password", call.request->new_password()); !status.ok()) {
     return std::move(call.finish)(status);
   }
+  absl::StatusOr<RequestKey> key = KeyOf(*call.request, {"new_password"});
+  if (!key.ok()) return std::move(call.finish)(key.status());
   auto finish = std::make_shared<Finish>(std::move(call.finish));
   OnCpuPool(services, finish,
-            [&services, request = call.request, finish, deadline = call.deadline,
-             token_hash = *std::move(token_hash)]() mutable {
+            [&services, request = call.request, key = *std::move(key), finish,
+             deadline = call.deadline, token_hash = *std::move(token_hash)]() mutable {
               if (absl::Now() >= deadline) {
                 return std::move(*finish)(absl::DeadlineExceededError("deadline exceeded"));
               }
               std::optional<std::string> new_hash = HashPassword(request->new_password());
               if (!new_hash) return std::move(*finish)(HashingOutOfMemory());
-              services.pool.Execute(q::kResetPassword, {std::move(token_hash), *new_hash}, deadline,
+              storage::Params params = {std::move(token_hash), *new_hash};
+              key.AppendTo(params);
+              services.pool.Execute(q::kResetPassword, std::move(params), deadline,
                                     ReplyEmpty(std::move(*finish)));
             });
 }

@@ -8,6 +8,7 @@
 #include "callbacks/crypto.h"
 #include "callbacks/field_mask.h"
 #include "callbacks/replies.h"
+#include "callbacks/request_key.h"
 #include "callbacks/rows.h"
 #include "callbacks/user_lookups.h"
 #include "callbacks/validation.h"
@@ -235,13 +236,21 @@ void UpdateUser(Services& services,
                 Exchange<user::v1::UpdateUserRequest, user::v1::UpdateUserResponse> call) {
   absl::StatusOr<UserChange> change = ValidateUpdateUser(*call.request);
   if (!change.ok()) return std::move(call.finish)(change.status());
+  absl::StatusOr<RequestKey> key = KeyOf(*call.request);
+  if (!key.ok()) return std::move(call.finish)(key.status());
   const User& v = change->values;
+  storage::Params params = {call.request->user_id(),
+                            MaskParam(change->paths),
+                            v.email(),
+                            v.username(),
+                            v.first_name(),
+                            v.last_name(),
+                            v.phone_number(),
+                            absl::StrCat(static_cast<int>(v.role())),
+                            absl::StrCat(call.request->expected_version())};
+  key->AppendTo(params);
   services.pool.Execute(
-      q::kUpdateUser,
-      {call.request->user_id(), MaskParam(change->paths), v.email(), v.username(), v.first_name(),
-       v.last_name(), v.phone_number(), absl::StrCat(static_cast<int>(v.role())),
-       absl::StrCat(call.request->expected_version())},
-      call.deadline,
+      q::kUpdateUser, std::move(params), call.deadline,
       [out = call.response->mutable_user(),
        finish = std::move(call.finish)](storage::Result result) mutable {
         if (result.sqlstate() == "23505") return std::move(finish)(TakenField(result.constraint()));
@@ -254,13 +263,12 @@ void DeleteUser(Services& services,
   if (auto status = CheckUuid("user_id", call.request->user_id()); !status.ok()) {
     return std::move(call.finish)(status);
   }
-  services.pool.Execute(q::kDeleteUser, {call.request->user_id()}, call.deadline,
-                        [finish = std::move(call.finish)](storage::Result result) mutable {
-                          if (result.ok() && result.empty()) {
-                            return std::move(finish)(absl::NotFoundError("user not found"));
-                          }
-                          std::move(finish)(result.status());
-                        });
+  absl::StatusOr<RequestKey> key = KeyOf(*call.request);
+  if (!key.ok()) return std::move(call.finish)(key.status());
+  storage::Params params = {call.request->user_id()};
+  key->AppendTo(params);
+  services.pool.Execute(q::kDeleteUser, std::move(params), call.deadline,
+                        ReplyEmpty(std::move(call.finish)));
 }
 
 void DeactivateUser(

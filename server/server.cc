@@ -199,7 +199,7 @@ void Server::OnProbeAlarm(bool ok) {
   if (!ok) return;  // cancelled at shutdown
   callbacks::ProbeDatabase(services_);
   // Housekeeping rides on the same timer: once a minute.
-  if (++probes_ % 60 == 0) callbacks::PurgeExpiredTokens(services_);
+  if (++probes_ % 60 == 0) callbacks::PurgeExpired(services_);
   std::lock_guard lock(probe_mutex_);
   if (!probing_) return;  // nothing is re-armed after shutdown began
   probe_alarm_.Set(cqs_.front().get(), absl::ToChronoTime(absl::Now() + options_.probe_interval),

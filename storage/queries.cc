@@ -50,15 +50,9 @@ const Statement kSelectUsersByEmails{"select_users_by_emails",
 
 const Statement kUpdateUser{"update_user",
                             "SELECT " USERSVC_USER_COLUMNS
-                            " FROM usersvc_update_user($1, $2, $3, $4, $5, $6, $7, $8, $9)"};
+                            " FROM usersvc_update_user_once($10, $11, $1, $2, $3, $4, $5, $6, $7, $8, $9)"};
 
-const Statement kDeleteUser{
-    "delete_user",
-    "WITH deleted AS (DELETE FROM users WHERE id = $1 RETURNING id, email),"
-    " event AS ("
-    "  INSERT INTO user_events (event_type, user_id, payload)"
-    "  SELECT 'user.deleted', id, jsonb_build_object('email', email) FROM deleted)"
-    " SELECT id FROM deleted"};
+const Statement kDeleteUser{"delete_user", "SELECT usersvc_delete_user_once($2, $3, $1)"};
 
 const Statement kSetUserActive{
     "set_user_active", "SELECT " USERSVC_USER_COLUMNS " FROM usersvc_set_user_active($1, $2, $3)"};
@@ -71,7 +65,7 @@ const Statement kSetUserActive{
 
 const Statement kAddAddress{
     "add_address", "SELECT " USERSVC_ADDRESS_COLUMNS
-                   " FROM usersvc_add_address($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) a"};
+                   " FROM usersvc_add_address_once($12, $13, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) a"};
 
 const Statement kGetAddress{"get_address",
                             "SELECT " USERSVC_ADDRESS_COLUMNS
@@ -91,7 +85,7 @@ const Statement kUpdateAddress{
     " FROM usersvc_update_address($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) a"};
 
 const Statement kDeleteAddress{
-    "delete_address", "SELECT " USERSVC_ADDRESS_COLUMNS " FROM usersvc_delete_address($1, $2) a"};
+    "delete_address", "SELECT " USERSVC_ADDRESS_COLUMNS " FROM usersvc_delete_address_once($3, $4, $1, $2) a"};
 
 const Statement kSetDefaultAddress{"set_default_address",
                                    "SELECT " USERSVC_ADDRESS_COLUMNS
@@ -99,22 +93,26 @@ const Statement kSetDefaultAddress{"set_default_address",
 
 const Statement kIssueVerification{
     "issue_verification",
-    "SELECT (extract(epoch FROM usersvc_issue_verification($1, $2, $3, $4::interval))"
+    "SELECT (extract(epoch FROM usersvc_issue_verification_once($5, $6, $1, $2, $3, $4::interval))"
     " * 1000000)::int8"};
 
 const Statement kVerifyEmail{"verify_email",
-                             "SELECT " USERSVC_USER_COLUMNS " FROM usersvc_verify_email($1)"};
+                             "SELECT " USERSVC_USER_COLUMNS " FROM usersvc_verify_email_once($2, $3, $1)"};
 
 const Statement kSelectPasswordHash{"select_password_hash",
                                     "SELECT password_hash FROM users WHERE id = $1",
                                     /*read_only=*/true};
 
-const Statement kChangePassword{"change_password", "SELECT usersvc_change_password($1, $2, $3)"};
+const Statement kChangePassword{"change_password", "SELECT usersvc_change_password_once($4, $5, $1, $2, $3)"};
 
 const Statement kIssuePasswordReset{
-    "issue_password_reset", "SELECT usersvc_issue_password_reset($1, $2, $3, $4::interval)"};
+    "issue_password_reset", "SELECT usersvc_issue_password_reset_once($5, $6, $1, $2, $3, $4::interval)"};
 
-const Statement kResetPassword{"reset_password", "SELECT usersvc_reset_password($1, $2)"};
+const Statement kResetPassword{"reset_password", "SELECT usersvc_reset_password_once($3, $4, $1, $2)"};
+
+const Statement kSelectRequestOutcome{
+    "select_request_outcome",
+    "SELECT method, fingerprint FROM request_outcomes WHERE request_id = $1", /*read_only=*/true};
 
 #define USERSVC_PREFERENCES_COLUMNS                                                  \
   "p.language, p.currency, p.timezone, p.email_notifications, p.sms_notifications, " \
@@ -220,6 +218,12 @@ const Statement kPurgeExpiredTokens{
     "  SELECT token_hash FROM user_tokens WHERE expires_at < now() - interval '1 hour'"
     "  LIMIT 1000 FOR UPDATE SKIP LOCKED)"};
 
+const Statement kPurgeOldRequestOutcomes{
+    "purge_old_request_outcomes",
+    "DELETE FROM request_outcomes WHERE request_id IN ("
+    "  SELECT request_id FROM request_outcomes WHERE created_at < now() - interval '1 day'"
+    "  LIMIT 1000 FOR UPDATE SKIP LOCKED)"};
+
 const Statement kProbe{"probe", "SELECT 1",
                        /*read_only=*/true};
 
@@ -252,7 +256,9 @@ std::vector<Statement> All() {
                                 kGetPreferences,
                                 kUpdatePreferences,
                                 kSearchUsers,
+                                kSelectRequestOutcome,
                                 kPurgeExpiredTokens,
+                                kPurgeOldRequestOutcomes,
                                 kProbe};
   for (const Statement& list : ListStatementsOnce().statements) all.push_back(list);
   return all;

@@ -41,11 +41,16 @@ extern const Statement kSelectUserByEmail;
 extern const Statement kSelectUsersByIds;
 /// $1 emails (text[], normalised): the users among them, in no particular order.
 extern const Statement kSelectUsersByEmails;
+/// The changes that a repeat would apply twice or answer differently take a request key as their
+/// last two parameters: the caller's request_id and the fingerprint of its other arguments (both
+/// NULL without one; callbacks/request_key.h). A repeat of a key answers what its first call did
+/// without applying anything (migration 0006).
+///
 /// $1 id, $2 mask (text[]), $3 email, $4 username, $5 first name, $6 last name, $7 phone,
-/// $8 role, $9 expected version (0: any). The user after the change.
+/// $8 role, $9 expected version (0: any), $10 $11 the request key. The user after the change.
 extern const Statement kUpdateUser;
-/// $1 id. Deletes the user (addresses, preferences and tokens cascade) and writes user.deleted;
-/// no row when there was no such user.
+/// $1 id, $2 $3 the request key. Deletes the user (addresses, preferences and tokens cascade) and
+/// writes user.deleted; U0404 when there was no such user.
 extern const Statement kDeleteUser;
 /// $1 id, $2 active (bool), $3 reason. The user after the change.
 extern const Statement kSetUserActive;
@@ -70,7 +75,7 @@ enum AddressColumn : int {
 };
 
 /// $1 user, $2 type, $3 label, $4 recipient, $5 line1, $6 line2, $7 city, $8 region,
-/// $9 postal code, $10 country, $11 phone. The new address.
+/// $9 postal code, $10 country, $11 phone, $12 $13 the request key. The new address.
 extern const Statement kAddAddress;
 /// $1 user, $2 address.
 extern const Statement kGetAddress;
@@ -78,24 +83,26 @@ extern const Statement kGetAddress;
 extern const Statement kListAddresses;
 /// $1 user, $2 address, $3 mask, then the fields as kAddAddress from $4 (type) on.
 extern const Statement kUpdateAddress;
-/// $1 user, $2 address. The deleted address.
+/// $1 user, $2 address, $3 $4 the request key. The deleted address.
 extern const Statement kDeleteAddress;
 /// $1 user, $2 address. The address after the change.
 extern const Statement kSetDefaultAddress;
 
-/// $1 user, $2 token hash (bytea), $3 raw token (for the outbox only), $4 lifetime (interval).
-/// One column: expiry in microseconds since the epoch.
+/// $1 user, $2 token hash (bytea), $3 raw token (for the outbox only), $4 lifetime (interval),
+/// $5 $6 the request key. One column: expiry in microseconds since the epoch.
 extern const Statement kIssueVerification;
-/// $1 token hash. The verified user.
+/// $1 token hash, $2 $3 the request key. The verified user.
 extern const Statement kVerifyEmail;
 /// $1 user. One column: the stored password hash.
 extern const Statement kSelectPasswordHash;
-/// $1 user, $2 the hash the current password matched, $3 the new hash.
+/// $1 user, $2 the hash the current password matched, $3 the new hash, $4 $5 the request key.
 extern const Statement kChangePassword;
-/// $1 email (normalised), $2 token hash, $3 raw token, $4 lifetime.
+/// $1 email (normalised), $2 token hash, $3 raw token, $4 lifetime, $5 $6 the request key.
 extern const Statement kIssuePasswordReset;
-/// $1 token hash, $2 new password hash.
+/// $1 token hash, $2 new password hash, $3 $4 the request key.
 extern const Statement kResetPassword;
+/// $1 request_id. The method and fingerprint of the change recorded under it, if any.
+extern const Statement kSelectRequestOutcome;
 
 /// Column positions in every row that describes preferences.
 enum PreferencesColumn : int {
@@ -133,6 +140,10 @@ extern const Statement kSearchUsers;
 
 /// Deletes up to 1,000 tokens that expired more than an hour ago; run every minute.
 extern const Statement kPurgeExpiredTokens;
+
+/// Deletes up to 1,000 request outcomes older than a day (their request_ids can be used afresh);
+/// run every minute.
+extern const Statement kPurgeOldRequestOutcomes;
 
 /// The health probe.
 extern const Statement kProbe;

@@ -6,6 +6,7 @@ namespace usersvc::storage {
 
 absl::Status StatusFromSqlState(std::string_view sqlstate, std::string_view message) {
   const std::string ours(message);
+  if (sqlstate == "U0006") return absl::AlreadyExistsError(ours);  // gRPC's code 6
   if (sqlstate == "U0400") return absl::InvalidArgumentError(ours);
   if (sqlstate == "U0404") return absl::NotFoundError(ours);
   if (sqlstate == "U0409") return absl::AbortedError(ours);
