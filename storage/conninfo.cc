@@ -8,6 +8,8 @@
 #include <fmt/format.h>
 #include <libpq-fe.h>
 
+#include "storage/host_resolver.h"
+
 namespace usersvc::storage {
 namespace {
 
@@ -94,7 +96,9 @@ absl::StatusOr<std::vector<ConnectTarget>> ConnectTargets(const std::string& con
     if (!port.empty()) target.conninfo += fmt::format("port={} ", Quote(port));
     // A host that is an absolute path (or none at all: libpq's default) is a unix socket.
     target.tcp = !addr.empty() || (!host.empty() && host.front() != '/' && host.front() != '@');
-    target.where = fmt::format("{}:{}", host.empty() ? addr : host, port.empty() ? "5432" : port);
+    if (!port.empty()) target.port = port;
+    target.where = fmt::format("{}:{}", host.empty() ? addr : host, target.port);
+    if (target.tcp && addr.empty() && !IsNumericAddress(host)) target.resolve_host = host;
     if (target.tcp) {
       auto add_default = [&](const char* key, std::string value) {
         if (options->count(key) == 0) target.conninfo += fmt::format("{}={} ", key, value);

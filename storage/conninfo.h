@@ -13,6 +13,10 @@ struct ConnectTarget {
   std::string conninfo;  // key=value, every option of the caller's but host/hostaddr/port
   std::string where;     // "host:port" (or the socket directory), for logs
   bool tcp = true;       // false for a unix socket
+  /// A host name the pool must look up (off its event loop) and pass as hostaddr=, one address
+  /// at a time; empty for addresses, sockets and targets with a hostaddr of their own.
+  std::string resolve_host;
+  std::string port = "5432";  // for the lookup
 };
 
 /// TCP settings the pool adds to every TCP target the caller did not configure itself, so that a

@@ -59,7 +59,7 @@ void Complete(QueryCallback& done, Result result) {
 
 /// One connection and the queries pipelined on it, in the order they were sent.
 struct Pool::Slot {
-  enum class State { kWaitingToRetry, kConnecting, kReady };
+  enum class State { kWaitingToRetry, kResolving, kConnecting, kReady };
   struct InFlight {
     const Statement* statement;
     QueryCallback done;  // empty for the pool's own statements (PREPAREs, pings, timeouts)
@@ -87,6 +87,12 @@ struct Pool::Slot {
   int failures = 0;
   size_t target = 0;            // the host tried next (or connected to)
   size_t tried_this_round = 0;  // hosts that failed since the last success or backoff
+  /// The addresses a host name of the current target resolved to, tried in turn, and the one
+  /// tried now; empty for a target that needs no lookup.
+  std::vector<std::string> addresses;
+  size_t address = 0;
+  /// Counts lookups, so that the answer to one this slot gave up on (timed out) is ignored.
+  uint64_t lookup_attempt = 0;
   absl::Time retry_at = absl::InfinitePast();
   absl::Time connect_deadline = absl::InfiniteFuture();
 
@@ -109,6 +115,8 @@ Pool::Pool(PoolOptions options)
     targets_error_ = targets.status();
     Log(LogLevel::kError, "bad database URL", {{"error", targets_error_.message()}});
   }
+  const std::string resolver_name = options_.thread_name + "-dns";
+  resolver_ = std::make_unique<HostResolver>(resolver_name, options_.resolve);
   epoll_fd_ = epoll_create1(EPOLL_CLOEXEC);
   wake_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   epoll_event event{};
@@ -148,6 +156,8 @@ void Pool::Stop() {
   }
   Wake();
   if (thread_.joinable()) thread_.join();
+  // Its answers would wake a pool that no longer listens: it goes before the pool's descriptors.
+  resolver_.reset();
 }
 
 size_t Pool::queued() const {
@@ -224,6 +234,7 @@ void Pool::Run() {
       std::lock_guard lock(mutex_);
       if (stopping_) break;
     }
+    TakeLookups();
     const absl::Time now = absl::Now();
     RetryDueConnections(now);
     if (now >= next_sweep) {
@@ -264,9 +275,58 @@ int Pool::WaitTimeoutMs(absl::Time now) const {
 }
 
 void Pool::BeginConnect(Slot& slot) {
-  slot.state = Slot::State::kConnecting;
   slot.connect_deadline = absl::Now() + connect_timeout_;
-  if (slot.conn.Start(targets_[slot.target].conninfo, options_.application_name.c_str()) ==
+  const ConnectTarget& target = targets_[slot.target];
+  if (target.resolve_host.empty() || slot.address > 0) return StartConnect(slot);
+  // A host name: looked up afresh for each round through its addresses (they move, as in a
+  // failover by DNS), on the resolver's thread; the answer comes back through TakeLookups. The
+  // lookup shares the connect timeout with the first address's connect.
+  slot.state = Slot::State::kResolving;
+  slot.addresses.clear();
+  const uint64_t attempt = ++slot.lookup_attempt;
+  resolver_->Resolve(target.resolve_host, target.port,
+                     [this, index = slot.index, attempt](auto addresses) {
+                       {
+                         std::lock_guard lock(mutex_);
+                         lookups_done_.push_back({index, attempt, std::move(addresses)});
+                       }
+                       Wake();
+                     });
+}
+
+void Pool::TakeLookups() {
+  std::vector<Lookup> done;
+  {
+    std::lock_guard lock(mutex_);
+    done.swap(lookups_done_);
+  }
+  for (Lookup& lookup : done) {
+    Slot& slot = *slots_[lookup.slot];
+    if (slot.state != Slot::State::kResolving || slot.lookup_attempt != lookup.attempt) continue;
+    if (!lookup.addresses.ok()) {
+      FailConnection(slot, std::string(lookup.addresses.status().message()));
+      continue;
+    }
+    slot.addresses = *std::move(lookup.addresses);
+    slot.address = 0;
+    StartConnect(slot);
+  }
+}
+
+std::string Pool::Where(const Slot& slot) const {
+  const std::string& where = targets_[slot.target].where;
+  if (slot.address >= slot.addresses.size()) return where;
+  return where + " (" + slot.addresses[slot.address] + ")";
+}
+
+void Pool::StartConnect(Slot& slot) {
+  slot.state = Slot::State::kConnecting;
+  std::string conninfo = targets_[slot.target].conninfo;
+  // host= stays, for TLS's name check and the password file; libpq connects to hostaddr=.
+  if (slot.address < slot.addresses.size()) {
+    conninfo += "hostaddr=" + slot.addresses[slot.address];
+  }
+  if (slot.conn.Start(conninfo, options_.application_name.c_str()) ==
       PgConnection::Progress::kFailed) {
     FailConnection(slot, "connection could not be started");
     return;
@@ -315,7 +375,7 @@ void Pool::OnConnected(Slot& slot) {
   }
   SetReadyCount(+1);
   Log(LogLevel::kInfo, "database connection ready",
-      {{"connection", slot.index}, {"host", targets_[slot.target].where}});
+      {{"connection", slot.index}, {"host", Where(slot)}});
   FlushAndWatch(slot);
 }
 
@@ -560,7 +620,7 @@ void Pool::FailConnection(Slot& slot, std::string_view why) {
   // Only the first failure of a run is a warning; retries against a database that is down are not.
   Log(slot.failures == 0 ? LogLevel::kWarning : LogLevel::kDebug, "database connection failed",
       {{"connection", slot.index},
-       {"host", targets_[slot.target].where},
+       {"host", Where(slot)},
        {"reason", why},
        {"error", slot.conn.ErrorMessage()}});
   if (slot.watched_fd >= 0) epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, slot.watched_fd, nullptr);
@@ -568,19 +628,26 @@ void Pool::FailConnection(Slot& slot, std::string_view why) {
   slot.watched_events = 0;
   slot.conn.Close();
   slot.state = Slot::State::kWaitingToRetry;
-  // The next attempt goes to the next host. While some host of this round is untried it goes at
-  // once; once every host failed in turn, with exponential backoff from 50 ms, capped, with
-  // jitter so connections do not retry in step.
-  slot.target = (slot.target + 1) % targets_.size();
-  if (!was_ready && ++slot.tried_this_round < targets_.size()) {
+  // The next attempt goes to the host name's next address, if it has one, else to the next host.
+  // While some host of this round is untried it goes at once; once every host failed in turn,
+  // with exponential backoff from 50 ms, capped, with jitter so connections do not retry in step.
+  if (!was_ready && slot.address + 1 < slot.addresses.size()) {
+    ++slot.address;
     slot.retry_at = absl::Now();
   } else {
-    slot.tried_this_round = 0;
-    ++slot.failures;
-    static thread_local absl::BitGen random;
-    const absl::Duration backoff = std::min(
-        absl::Milliseconds(50) * (1 << std::min(slot.failures - 1, 10)), options_.max_backoff);
-    slot.retry_at = absl::Now() + backoff * absl::Uniform(random, 0.8, 1.2);
+    slot.address = 0;
+    slot.addresses.clear();
+    slot.target = (slot.target + 1) % targets_.size();
+    if (!was_ready && ++slot.tried_this_round < targets_.size()) {
+      slot.retry_at = absl::Now();
+    } else {
+      slot.tried_this_round = 0;
+      ++slot.failures;
+      static thread_local absl::BitGen random;
+      const absl::Duration backoff = std::min(
+          absl::Milliseconds(50) * (1 << std::min(slot.failures - 1, 10)), options_.max_backoff);
+      slot.retry_at = absl::Now() + backoff * absl::Uniform(random, 0.8, 1.2);
+    }
   }
 
   std::deque<Slot::InFlight> lost;
@@ -620,6 +687,8 @@ void Pool::RetryDueConnections(absl::Time now) {
       BeginConnect(*slot);
     } else if (slot->state == Slot::State::kConnecting && slot->connect_deadline <= now) {
       FailConnection(*slot, "connect timed out");
+    } else if (slot->state == Slot::State::kResolving && slot->connect_deadline <= now) {
+      FailConnection(*slot, "host name lookup timed out");
     }
   }
 }

@@ -13,6 +13,7 @@
 #include <absl/time/time.h>
 
 #include "storage/conninfo.h"
+#include "storage/host_resolver.h"
 #include "storage/pg_connection.h"
 #include "storage/result.h"
 #include "storage/statement.h"
@@ -60,6 +61,9 @@ struct PoolOptions {
   /// lost (true, false), so health can follow at once. Must not block.
   absl::AnyInvocable<void(bool any_ready)> on_availability;
   absl::Duration max_backoff = absl::Seconds(2);
+  /// How host names are looked up, on a resolver thread of the pool's ("<thread_name>-dns"):
+  /// getaddrinfo, or a slow stand-in in tests.
+  HostResolver::Lookup resolve = ResolveHost;
 };
 
 /// An event-driven PostgreSQL pool: one thread runs an epoll loop over non-blocking libpq
@@ -117,6 +121,10 @@ class Pool {
   void Run();
   void BeginConnect(Slot& slot);
   void AdvanceConnect(Slot& slot);
+  void StartConnect(Slot& slot);
+  /// "host:port", with the address tried for a host name, for logs.
+  std::string Where(const Slot& slot) const;
+  void TakeLookups();
   void OnConnected(Slot& slot);
   void HandleEvents(Slot& slot, uint32_t events);
   void ReadResults(Slot& slot);
@@ -143,11 +151,18 @@ class Pool {
   int wake_fd_ = -1;
   std::vector<std::unique_ptr<Slot>> slots_;  // owned by the pool thread once started
   std::thread thread_;
+  std::unique_ptr<HostResolver> resolver_;  // its answers come back through lookups_done_
   std::atomic<int> ready_count_{0};
   std::atomic<int> busy_count_{0};
 
   mutable std::mutex mutex_;  // guards the fields below
   std::deque<Pending> queue_;
+  struct Lookup {  // a host name looked up for a slot's connect attempt
+    int slot;
+    uint64_t attempt;
+    absl::StatusOr<std::vector<std::string>> addresses;
+  };
+  std::vector<Lookup> lookups_done_;
   bool started_ = false;  // until Start, the schema may not exist yet: refuse
   bool stopping_ = false;
   bool database_down_ = false;  // every connection failed and none is ready: refuse at once

@@ -1,5 +1,6 @@
-// The pool over TCP, at its edges: several hosts, a host that never answers, a link that goes
-// silent, a statement stuck on a lock, TLS to PostgreSQL.
+// The pool over TCP, at its edges: several hosts, a host that never answers, host names looked up
+// off the pool's thread, a link that goes silent, a statement stuck on a lock, TLS to PostgreSQL.
+#include <atomic>
 #include <chrono>
 #include <future>
 #include <thread>
@@ -192,6 +193,66 @@ TEST_CASE("when the connections that move are full, queries wait in the queue, n
   CHECK(stuck.get().ok());
 }
 
+TEST_CASE("a slow host name lookup holds up only its own connection, never the pool's thread") {
+  // The lookup stands in for a DNS server that takes 1.5 s; the other host is an address.
+  std::atomic<int> lookups{0};
+  PoolOptions options = Options(TestDatabaseTcpUrl("127.0.0.1,slow.usersvc.test",
+                                                   std::to_string(TestDatabaseTcpPort())),
+                                2);
+  options.connect_timeout = absl::Seconds(3);
+  options.resolve = [&lookups](const std::string& host, const std::string&)
+      -> absl::StatusOr<std::vector<std::string>> {
+    ++lookups;
+    if (host != "slow.usersvc.test") return absl::UnavailableError("unknown host");
+    std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+    return std::vector<std::string>{"127.0.0.1"};
+  };
+  Pool pool(std::move(options));
+  pool.Start();
+  REQUIRE(SecondsUntil(1, [&] { return pool.ready_connections() == 1; }) >= 0);
+  // While the lookup is under way, queries go through the connection to the address at once.
+  const absl::Time sent = absl::Now();
+  for (int i = 0; i < 20; ++i) CHECK(EchoWorks(pool));
+  const double twenty_echoes = absl::ToDoubleSeconds(absl::Now() - sent);
+  CHECK(pool.ready_connections() == 1);  // the name is still being looked up
+  CHECK(twenty_echoes < 1.0);
+  const double ready_after = SecondsUntil(5, [&] { return pool.ready_connections() == 2; });
+  fmt::print(stderr,
+             "figure: 20 queries in {:.3f} s during a 1.5 s lookup; its connection ready {:.2f} s "
+             "later\n",
+             twenty_echoes, ready_after);
+  CHECK(ready_after >= 0);
+  CHECK(lookups.load() == 1);
+}
+
+TEST_CASE("a host name's addresses are tried in turn: one that refuses costs nothing") {
+  PoolOptions options =
+      Options(TestDatabaseTcpUrl("db.usersvc.test", std::to_string(TestDatabaseTcpPort())), 2);
+  options.resolve = [](const std::string&, const std::string&)
+      -> absl::StatusOr<std::vector<std::string>> {
+    return std::vector<std::string>{"127.0.0.2", "127.0.0.1"};  // nothing listens on .2
+  };
+  Pool pool(std::move(options));
+  pool.Start();
+  const double ready_after = SecondsUntil(5, [&] { return pool.ready_connections() == 2; });
+  fmt::print(stderr, "figure: ready {:.3f} s after start, the name's first address refused\n",
+             ready_after);
+  CHECK(ready_after >= 0);
+  CHECK(ready_after < 1);
+  CHECK(EchoWorks(pool));
+}
+
+TEST_CASE("a name that does not resolve is skipped for the next host; localhost resolves") {
+  Pool pool(Options(TestDatabaseTcpUrl("no-such-host.invalid,localhost",
+                                       std::to_string(TestDatabaseTcpPort())),
+                    2));
+  pool.Start();
+  const double ready_after = SecondsUntil(5, [&] { return pool.ready_connections() == 2; });
+  CHECK(ready_after >= 0);
+  CHECK(ready_after < 1);
+  CHECK(EchoWorks(pool));
+}
+
 TEST_CASE("over TLS (sslmode=verify-full) wide results pipelined by the hundred all arrive") {
   test::Certificates certificates;
   test::PrivateCluster cluster;
@@ -221,6 +282,36 @@ TEST_CASE("over TLS (sslmode=verify-full) wide results pipelined by the hundred 
     if (result.ok() && result.Int64(0, 0) == i && result.Text(0, 1).size() == 20000) ++complete;
   }
   CHECK(complete == kQueries);
+}
+
+TEST_CASE("a host name looked up by the pool still has its certificate checked against the name") {
+  test::Certificates certificates;  // the server's certificate names localhost and 127.0.0.1
+  test::PrivateCluster cluster;
+  cluster.ListenOnTcp(certificates.dir());
+  cluster.Start();
+  const std::string tls = fmt::format("port={} dbname=usersvc user=usersvc sslmode=verify-full "
+                                      "sslrootcert={}",
+                                      cluster.tcp_port(), certificates.Path("ca.crt"));
+  auto resolve_to_loopback = [](const std::string&, const std::string&)
+      -> absl::StatusOr<std::vector<std::string>> { return std::vector<std::string>{"127.0.0.1"}; };
+
+  PoolOptions named = Options("host=localhost " + tls, 1);
+  Pool pool(std::move(named));
+  pool.Start();
+  REQUIRE(SecondsUntil(10, [&] { return pool.ready_connections() == 1; }) >= 0);
+  auto over_tls = ExecuteAsync(pool, kOverTls, {});
+  REQUIRE(over_tls.wait_for(std::chrono::seconds(5)) == std::future_status::ready);
+  Result answered = over_tls.get();
+  REQUIRE(answered.ok());
+  CHECK(answered.Bool(0, 0));
+
+  // The same address under a name the certificate does not carry is refused: the name checked is
+  // the one in the URL, not the address it was looked up to.
+  PoolOptions wrong = Options("host=other.usersvc.test " + tls, 1);
+  wrong.resolve = resolve_to_loopback;
+  Pool refused(std::move(wrong));
+  refused.Start();
+  CHECK(SecondsUntil(2, [&] { return refused.ready_connections() > 0; }) < 0);
 }
 
 }  // namespace
