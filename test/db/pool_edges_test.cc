@@ -242,7 +242,7 @@ TEST_CASE("a host name's addresses are tried in turn: one that refuses costs not
   CHECK(EchoWorks(pool));
 }
 
-TEST_CASE("a name that does not resolve is skipped for the next host; localhost resolves") {
+TEST_CASE("a name that does not resolve is skipped for the next host, and localhost resolves") {
   Pool pool(Options(TestDatabaseTcpUrl("no-such-host.invalid,localhost",
                                        std::to_string(TestDatabaseTcpPort())),
                     2));
