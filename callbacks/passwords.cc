@@ -33,34 +33,6 @@ void OnCpuPool(Services& services, std::shared_ptr<Finish> finish, Work work) {
   }
 }
 
-/// Checks the current password, hashes the new one and writes it, but only if the stored hash is
-/// still the one that was checked.
-void VerifyThenChange(Services& services,
-                      const user::v1::ChangePasswordRequest* request,
-                      RequestKey key, std::shared_ptr<Finish> finish, absl::Time deadline) {
-  services.pool.Execute(
-      q::kSelectPasswordHash, {request->user_id()}, deadline,
-      [&services, request, key = std::move(key), finish, deadline](storage::Result row) mutable {
-        if (!row.ok()) return std::move(*finish)(row.status());
-        if (row.empty()) return std::move(*finish)(absl::NotFoundError("user not found"));
-        std::string old_hash(row.Text(0, 0));
-        OnCpuPool(services, finish,
-                  [&services, request, key = std::move(key), finish, deadline,
-                   old_hash = std::move(old_hash)]() mutable {
-                    if (!VerifyPassword(old_hash, request->current_password())) {
-                      return std::move(*finish)(
-                          absl::UnauthenticatedError("current_password is incorrect"));
-                    }
-                    std::optional<std::string> new_hash = HashPassword(request->new_password());
-                    if (!new_hash) return std::move(*finish)(HashingOutOfMemory());
-                    storage::Params params = {request->user_id(), std::move(old_hash), *new_hash};
-                    key.AppendTo(params);
-                    services.pool.Execute(q::kChangePassword, std::move(params), deadline,
-                                          ReplyEmpty(std::move(*finish)));
-                  });
-      });
-}
-
 }  // namespace
 
 void ChangePassword(
@@ -82,26 +54,39 @@ void ChangePassword(
   absl::StatusOr<RequestKey> key = KeyOf(r, {"current_password", "new_password"});
   if (!key.ok()) return std::move(call.finish)(key.status());
   auto finish = std::make_shared<Finish>(std::move(call.finish));
-  if (key->empty()) {
-    return VerifyThenChange(services, call.request, *std::move(key), finish, call.deadline);
-  }
-  // A repeat must be recognised before the current password is checked: after the first call
-  // succeeded, that password is no longer the current one. (Two first calls racing are told
-  // apart by the write itself, which claims the key.)
-  storage::Params lookup = {key->request_id};  // before `key` moves into the callback
+  const absl::Time deadline = call.deadline;
+  // Stored hash → verify the current password and hash the new one (CPU pool) → write, but only
+  // if the stored hash is still the one that was checked. A repeat of a recorded change is told
+  // apart first: once the first call succeeded, current_password is no longer the current one.
+  // (Two first calls racing are told apart by the write itself, which claims the key.)
+  storage::Params check = {r.user_id(), key->request_id, key->fingerprint};
   services.pool.Execute(
-      q::kSelectRequestOutcome, std::move(lookup), call.deadline,
+      q::kSelectPasswordCheck, std::move(check), deadline,
       [&services, request = call.request, key = *std::move(key), finish,
-       deadline = call.deadline](storage::Result outcome) mutable {
-        if (!outcome.ok()) return std::move(*finish)(outcome.status());
-        if (outcome.empty()) {
-          return VerifyThenChange(services, request, std::move(key), finish, deadline);
+       deadline](storage::Result row) mutable {
+        if (!row.ok()) return std::move(*finish)(row.status());
+        if (row.empty()) return std::move(*finish)(absl::NotFoundError("user not found"));
+        if (!row.IsNull(0, 1)) {
+          return std::move(*finish)(row.Bool(0, 1)
+                                        ? absl::OkStatus()
+                                        : absl::AlreadyExistsError(
+                                              "request_id: already used with different arguments"));
         }
-        const bool same = outcome.Text(0, 0) == "ChangePassword" &&
-                          outcome.Text(0, 1) == *key.fingerprint;
-        std::move(*finish)(same ? absl::OkStatus()
-                                : absl::AlreadyExistsError(
-                                      "request_id: already used with different arguments"));
+        std::string old_hash(row.Text(0, 0));
+        OnCpuPool(services, finish,
+                  [&services, request, key = std::move(key), finish, deadline,
+                   old_hash = std::move(old_hash)]() mutable {
+                    if (!VerifyPassword(old_hash, request->current_password())) {
+                      return std::move(*finish)(
+                          absl::UnauthenticatedError("current_password is incorrect"));
+                    }
+                    std::optional<std::string> new_hash = HashPassword(request->new_password());
+                    if (!new_hash) return std::move(*finish)(HashingOutOfMemory());
+                    storage::Params params = {request->user_id(), std::move(old_hash), *new_hash};
+                    key.AppendTo(params);
+                    services.pool.Execute(q::kChangePassword, std::move(params), deadline,
+                                          ReplyEmpty(std::move(*finish)));
+                  });
       });
 }
 

@@ -17,8 +17,7 @@ absl::StatusOr<std::vector<std::string>> ResolveHost(const std::string& host,
                                                      const std::string& port) {
   addrinfo hints{};
   hints.ai_family = AF_UNSPEC;
-  hints.ai_socktype = SOCK_STREAM;
-  hints.ai_flags = AI_ADDRCONFIG;
+  hints.ai_socktype = SOCK_STREAM;  // and no AI_ADDRCONFIG, as libpq: localhost is ::1 too
   addrinfo* found = nullptr;
   const int error = getaddrinfo(host.c_str(), port.c_str(), &hints, &found);
   if (error != 0) {
@@ -50,8 +49,12 @@ bool IsNumericAddress(const std::string& host) {
          inet_pton(AF_INET6, host.c_str(), buffer) == 1;
 }
 
-HostResolver::HostResolver(std::string thread_name, Lookup lookup)
-    : thread_name_(std::move(thread_name)), lookup_(std::move(lookup)) {}
+HostResolver::HostResolver(std::string thread_name, std::string host, std::string port,
+                           Lookup lookup)
+    : thread_name_(std::move(thread_name)),
+      host_(std::move(host)),
+      port_(std::move(port)),
+      lookup_(std::move(lookup)) {}
 
 HostResolver::~HostResolver() {
   {
@@ -62,11 +65,11 @@ HostResolver::~HostResolver() {
   if (thread_.joinable()) thread_.join();
 }
 
-void HostResolver::Resolve(std::string host, std::string port, Done done) {
+void HostResolver::Resolve(Done done) {
   {
     std::lock_guard lock(mutex_);
     if (stopping_) return;
-    queue_.push_back({std::move(host), std::move(port), std::move(done)});
+    waiting_.push_back(std::move(done));
     if (!thread_.joinable()) thread_ = std::thread([this] { Run(); });
   }
   wake_.notify_one();
@@ -76,12 +79,16 @@ void HostResolver::Run() {
   NameThisThread(thread_name_);
   std::unique_lock lock(mutex_);
   while (true) {
-    wake_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+    wake_.wait(lock, [this] { return stopping_ || !waiting_.empty(); });
     if (stopping_) return;
-    Request request = std::move(queue_.front());
-    queue_.pop_front();
     lock.unlock();
-    std::move(request.done)(lookup_(request.host, request.port));
+    const absl::StatusOr<std::vector<std::string>> addresses = lookup_(host_, port_);
+    lock.lock();
+    if (stopping_) return;
+    std::vector<Done> answered;
+    answered.swap(waiting_);
+    lock.unlock();
+    for (Done& done : answered) std::move(done)(addresses);
     lock.lock();
   }
 }

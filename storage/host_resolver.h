@@ -1,7 +1,6 @@
 #pragma once
 
 #include <condition_variable>
-#include <deque>
 #include <functional>
 #include <mutex>
 #include <string>
@@ -22,9 +21,10 @@ absl::StatusOr<std::vector<std::string>> ResolveHost(const std::string& host,
 /// Whether `host` is a numeric IPv4 or IPv6 address, which needs no lookup.
 bool IsNumericAddress(const std::string& host);
 
-/// Looks host names up on a thread of its own, one at a time, so that the database pool's event
-/// loop never waits for DNS (libpq would resolve inside PQconnectPoll). The thread starts with
-/// the first lookup; a pool whose hosts are all addresses or sockets never has one.
+/// Looks one host name up, on a thread of its own, so that the database pool's event loop never
+/// waits for DNS (libpq would resolve inside PQconnectPoll). Lookups asked for while one is under
+/// way share its answer: the connections to a name cost one lookup at a time, and a slow name
+/// holds up only the connections to it. The thread starts with the first lookup.
 class HostResolver {
  public:
   using Lookup = std::function<absl::StatusOr<std::vector<std::string>>(const std::string& host,
@@ -33,28 +33,26 @@ class HostResolver {
   using Done = absl::AnyInvocable<void(absl::StatusOr<std::vector<std::string>>) &&>;
 
   /// `lookup` is ResolveHost but for tests, which give a slow one.
-  explicit HostResolver(std::string thread_name, Lookup lookup = ResolveHost);
+  HostResolver(std::string thread_name, std::string host, std::string port,
+               Lookup lookup = ResolveHost);
   /// Waits for the lookup under way, if any (as long as the system resolver's own timeout), and
-  /// drops the queued ones without calling them.
+  /// drops the waiting callbacks without calling them.
   ~HostResolver();
   HostResolver(const HostResolver&) = delete;
   HostResolver& operator=(const HostResolver&) = delete;
 
-  void Resolve(std::string host, std::string port, Done done);
+  void Resolve(Done done);
 
  private:
-  struct Request {
-    std::string host;
-    std::string port;
-    Done done;
-  };
   void Run();
 
   const std::string thread_name_;
+  const std::string host_;
+  const std::string port_;
   const Lookup lookup_;
   std::mutex mutex_;  // guards the fields below
   std::condition_variable wake_;
-  std::deque<Request> queue_;
+  std::vector<Done> waiting_;  // answered by the next lookup to end
   bool stopping_ = false;
   std::thread thread_;  // started by the first Resolve
 };

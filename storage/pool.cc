@@ -115,8 +115,11 @@ Pool::Pool(PoolOptions options)
     targets_error_ = targets.status();
     Log(LogLevel::kError, "bad database URL", {{"error", targets_error_.message()}});
   }
-  const std::string resolver_name = options_.thread_name + "-dns";
-  resolver_ = std::make_unique<HostResolver>(resolver_name, options_.resolve);
+  for (const ConnectTarget& target : targets_) {
+    if (target.resolve_host.empty() || resolvers_.count(target.resolve_host) > 0) continue;
+    resolvers_[target.resolve_host] = std::make_unique<HostResolver>(
+        options_.thread_name + "-dns", target.resolve_host, target.port, options_.resolve);
+  }
   epoll_fd_ = epoll_create1(EPOLL_CLOEXEC);
   wake_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   epoll_event event{};
@@ -157,7 +160,7 @@ void Pool::Stop() {
   Wake();
   if (thread_.joinable()) thread_.join();
   // Its answers would wake a pool that no longer listens: it goes before the pool's descriptors.
-  resolver_.reset();
+  resolvers_.clear();
 }
 
 size_t Pool::queued() const {
@@ -279,19 +282,18 @@ void Pool::BeginConnect(Slot& slot) {
   const ConnectTarget& target = targets_[slot.target];
   if (target.resolve_host.empty() || slot.address > 0) return StartConnect(slot);
   // A host name: looked up afresh for each round through its addresses (they move, as in a
-  // failover by DNS), on the resolver's thread; the answer comes back through TakeLookups. The
+  // failover by DNS), on its resolver's thread; the answer comes back through TakeLookups. The
   // lookup shares the connect timeout with the first address's connect.
   slot.state = Slot::State::kResolving;
   slot.addresses.clear();
   const uint64_t attempt = ++slot.lookup_attempt;
-  resolver_->Resolve(target.resolve_host, target.port,
-                     [this, index = slot.index, attempt](auto addresses) {
-                       {
-                         std::lock_guard lock(mutex_);
-                         lookups_done_.push_back({index, attempt, std::move(addresses)});
-                       }
-                       Wake();
-                     });
+  resolvers_.at(target.resolve_host)->Resolve([this, index = slot.index, attempt](auto addresses) {
+    {
+      std::lock_guard lock(mutex_);
+      lookups_done_.push_back({index, attempt, std::move(addresses)});
+    }
+    Wake();
+  });
 }
 
 void Pool::TakeLookups() {

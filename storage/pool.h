@@ -3,6 +3,7 @@
 #include <atomic>
 #include <cstddef>
 #include <deque>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -61,7 +62,7 @@ struct PoolOptions {
   /// lost (true, false), so health can follow at once. Must not block.
   absl::AnyInvocable<void(bool any_ready)> on_availability;
   absl::Duration max_backoff = absl::Seconds(2);
-  /// How host names are looked up, on a resolver thread of the pool's ("<thread_name>-dns"):
+  /// How host names are looked up, on a resolver thread per name ("<thread_name>-dns"):
   /// getaddrinfo, or a slow stand-in in tests.
   HostResolver::Lookup resolve = ResolveHost;
 };
@@ -151,7 +152,8 @@ class Pool {
   int wake_fd_ = -1;
   std::vector<std::unique_ptr<Slot>> slots_;  // owned by the pool thread once started
   std::thread thread_;
-  std::unique_ptr<HostResolver> resolver_;  // its answers come back through lookups_done_
+  /// One per host name among the targets; their answers come back through lookups_done_.
+  std::map<std::string, std::unique_ptr<HostResolver>> resolvers_;
   std::atomic<int> ready_count_{0};
   std::atomic<int> busy_count_{0};
 

@@ -99,9 +99,15 @@ const Statement kIssueVerification{
 const Statement kVerifyEmail{"verify_email",
                              "SELECT " USERSVC_USER_COLUMNS " FROM usersvc_verify_email_once($2, $3, $1)"};
 
-const Statement kSelectPasswordHash{"select_password_hash",
-                                    "SELECT password_hash FROM users WHERE id = $1",
-                                    /*read_only=*/true};
+// One snapshot for both, so that a first call committing in between cannot make its repeat read
+// the new hash without seeing the outcome.
+const Statement kSelectPasswordCheck{
+    "select_password_check",
+    "SELECT u.password_hash,"
+    "  CASE WHEN o.request_id IS NULL THEN NULL"
+    "       ELSE o.method = 'ChangePassword' AND o.fingerprint = $3::bytea END"
+    " FROM users u LEFT JOIN request_outcomes o ON o.request_id = $2::uuid WHERE u.id = $1",
+    /*read_only=*/true};
 
 const Statement kChangePassword{"change_password", "SELECT usersvc_change_password_once($4, $5, $1, $2, $3)"};
 
@@ -110,9 +116,6 @@ const Statement kIssuePasswordReset{
 
 const Statement kResetPassword{"reset_password", "SELECT usersvc_reset_password_once($3, $4, $1, $2)"};
 
-const Statement kSelectRequestOutcome{
-    "select_request_outcome",
-    "SELECT method, fingerprint FROM request_outcomes WHERE request_id = $1", /*read_only=*/true};
 
 #define USERSVC_PREFERENCES_COLUMNS                                                  \
   "p.language, p.currency, p.timezone, p.email_notifications, p.sms_notifications, " \
@@ -249,14 +252,13 @@ std::vector<Statement> All() {
                                 kSetDefaultAddress,
                                 kIssueVerification,
                                 kVerifyEmail,
-                                kSelectPasswordHash,
+                                kSelectPasswordCheck,
                                 kChangePassword,
                                 kIssuePasswordReset,
                                 kResetPassword,
                                 kGetPreferences,
                                 kUpdatePreferences,
                                 kSearchUsers,
-                                kSelectRequestOutcome,
                                 kPurgeExpiredTokens,
                                 kPurgeOldRequestOutcomes,
                                 kProbe};

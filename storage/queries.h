@@ -93,16 +93,16 @@ extern const Statement kSetDefaultAddress;
 extern const Statement kIssueVerification;
 /// $1 token hash, $2 $3 the request key. The verified user.
 extern const Statement kVerifyEmail;
-/// $1 user. One column: the stored password hash.
-extern const Statement kSelectPasswordHash;
+/// $1 user, $2 $3 ChangePassword's request key. No row: no such user. Columns: the stored
+/// password hash, and whether a change was recorded under the key: NULL none, true by a
+/// ChangePassword with the same arguments, false otherwise.
+extern const Statement kSelectPasswordCheck;
 /// $1 user, $2 the hash the current password matched, $3 the new hash, $4 $5 the request key.
 extern const Statement kChangePassword;
 /// $1 email (normalised), $2 token hash, $3 raw token, $4 lifetime, $5 $6 the request key.
 extern const Statement kIssuePasswordReset;
 /// $1 token hash, $2 new password hash, $3 $4 the request key.
 extern const Statement kResetPassword;
-/// $1 request_id. The method and fingerprint of the change recorded under it, if any.
-extern const Statement kSelectRequestOutcome;
 
 /// Column positions in every row that describes preferences.
 enum PreferencesColumn : int {

@@ -29,39 +29,51 @@ ALTER TABLE user_events ALTER COLUMN id SET DEFAULT usersvc_next_event_id();
 -- The consumers' read: events after p_after_id in id order, at most p_limit, only from
 -- transactions that have ended, so resuming after the last id returned never skips one.
 --
--- The exclusive lock waits for the writers that hold ids; while it is held no id is taken, and
--- the read's snapshot is taken then. It is a session lock released right after the read, so a
--- consumer's own long transaction never holds writers up. A writer that keeps its transaction
--- open after taking an id holds the reader up: the reader waits at most lock_timeout (writers
--- that come after it queue behind it meanwhile) and returns nothing, because nothing after
--- p_after_id can be read safely until that writer ends.
+-- The exclusive lock waits for the writers that hold ids; once it is granted, every id taken so
+-- far belongs to a transaction that has ended, and no new one can be taken. The function notes
+-- the last id taken (the horizon) and lets the lock go at once: it is taken inside a
+-- subtransaction that is then rolled back on purpose, so no error or cancel can leave it behind,
+-- and a consumer's own transaction never holds writers up. Then it reads up to the horizon with
+-- a snapshot taken after those transactions ended. A writer that keeps its transaction open
+-- after taking an id holds the reader up: the reader waits at most lock_timeout (writers that
+-- come after it queue behind it meanwhile) and returns nothing, because nothing after p_after_id
+-- can be read safely until that writer ends.
 CREATE FUNCTION usersvc_events_after(p_after_id bigint, p_limit integer)
 RETURNS SETOF user_events
 LANGUAGE plpgsql VOLATILE
 SET lock_timeout = '100ms'
 AS $$
 DECLARE
-  key constant bigint := usersvc_outbox_lock_key();
+  horizon bigint;
 BEGIN
   IF current_setting('transaction_isolation') <> 'read committed' THEN
-    -- A snapshot taken before the lock could miss the writers the lock waited for.
+    -- A snapshot taken for the whole transaction, before the lock, could miss the writers the
+    -- lock waited for.
     RAISE EXCEPTION USING ERRCODE = '25001',
       MESSAGE = 'usersvc_events_after needs READ COMMITTED (a new snapshot per statement)';
+  END IF;
+  IF pg_is_in_recovery() THEN
+    -- A standby's lock does not see the primary's writers, and its sequence runs ahead of them.
+    RAISE EXCEPTION USING ERRCODE = '25006',
+      MESSAGE = 'usersvc_events_after reads the outbox on the primary only';
   END IF;
   IF p_after_id IS NULL OR p_limit IS NULL OR p_limit < 1 THEN
     RAISE EXCEPTION USING ERRCODE = '22023',
       MESSAGE = 'usersvc_events_after: p_after_id must be given and p_limit at least 1';
   END IF;
   BEGIN
-    PERFORM pg_advisory_lock(key);
-  EXCEPTION WHEN lock_not_available THEN
-    RETURN;
+    PERFORM pg_advisory_xact_lock(usersvc_outbox_lock_key());
+    SELECT CASE WHEN is_called THEN last_value ELSE 0 END INTO horizon FROM user_events_id_seq;
+    -- Rolls this block back, and the lock with it (the variable keeps its value).
+    RAISE EXCEPTION USING ERRCODE = 'U0000', MESSAGE = 'release the outbox lock';
+  EXCEPTION
+    WHEN lock_not_available THEN
+      RETURN;
+    WHEN SQLSTATE 'U0000' THEN
+      NULL;
   END;
-  BEGIN
-    RETURN QUERY SELECT * FROM user_events WHERE id > p_after_id ORDER BY id LIMIT p_limit;
-  EXCEPTION WHEN OTHERS OR query_canceled THEN
-    PERFORM pg_advisory_unlock(key);  -- a session lock outlives a failed statement
-    RAISE;
-  END;
-  PERFORM pg_advisory_unlock(key);
+  -- Under READ COMMITTED this query's snapshot is taken now: every id up to the horizon is
+  -- committed and visible, or rolled back.
+  RETURN QUERY SELECT * FROM user_events WHERE id > p_after_id AND id <= horizon
+               ORDER BY id LIMIT p_limit;
 END $$;

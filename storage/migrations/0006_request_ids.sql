@@ -18,7 +18,8 @@ CREATE INDEX request_outcomes_created_at_idx ON request_outcomes (created_at);
 
 -- NULL: apply the change (no request_id, or its first call). Otherwise the first call's outcome.
 -- A concurrent first call with the same request_id makes the INSERT wait for it to end; if it
--- committed, this one gets its outcome, and if it rolled back, this one is the first.
+-- committed, this one gets its outcome, and if it rolled back, this one is the first. A recorded
+-- outcome purged between the INSERT and the SELECT makes this call the first after all.
 CREATE FUNCTION usersvc_claim_request(p_request_id uuid, p_method text, p_fingerprint bytea)
 RETURNS jsonb
 LANGUAGE plpgsql AS $$
@@ -28,17 +29,21 @@ BEGIN
   IF p_request_id IS NULL THEN
     RETURN NULL;
   END IF;
-  INSERT INTO request_outcomes (request_id, method, fingerprint)
-  VALUES (p_request_id, p_method, p_fingerprint)
-  ON CONFLICT (request_id) DO NOTHING;
-  IF FOUND THEN
-    RETURN NULL;
-  END IF;
-  SELECT * INTO first_call FROM request_outcomes WHERE request_id = p_request_id;
-  IF first_call.method <> p_method OR first_call.fingerprint <> p_fingerprint THEN
-    PERFORM usersvc_raise('U0006', 'request_id: already used with different arguments');
-  END IF;
-  RETURN first_call.outcome;
+  LOOP
+    INSERT INTO request_outcomes (request_id, method, fingerprint)
+    VALUES (p_request_id, p_method, p_fingerprint)
+    ON CONFLICT (request_id) DO NOTHING;
+    IF FOUND THEN
+      RETURN NULL;
+    END IF;
+    SELECT * INTO first_call FROM request_outcomes WHERE request_id = p_request_id;
+    IF FOUND THEN
+      IF first_call.method <> p_method OR first_call.fingerprint <> p_fingerprint THEN
+        PERFORM usersvc_raise('U0006', 'request_id: already used with different arguments');
+      END IF;
+      RETURN first_call.outcome;
+    END IF;
+  END LOOP;
 END $$;
 
 CREATE FUNCTION usersvc_record_outcome(p_request_id uuid, p_outcome jsonb) RETURNS void
@@ -48,7 +53,7 @@ $$;
 
 -- A user row as recorded: never with its password hash.
 CREATE FUNCTION usersvc_user_outcome(u users) RETURNS jsonb
-LANGUAGE sql IMMUTABLE AS $$ SELECT to_jsonb(u) - 'password_hash' $$;
+LANGUAGE sql STABLE AS $$ SELECT to_jsonb(u) - 'password_hash' $$;
 
 -- The changes with a request_id: each runs its function of 0002 once per request_id.
 

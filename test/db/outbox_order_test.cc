@@ -185,12 +185,11 @@ TEST_CASE("reading the outbox under a snapshot older than the statement is refus
   REQUIRE(Migrate(test::TestDatabaseUrl()).ok());
   PGconn* conn = PQconnectdb(test::TestDatabaseUrl().c_str());
   REQUIRE(PQstatus(conn) == CONNECTION_OK);
-  PQclear(PQexec(conn, "BEGIN ISOLATION LEVEL REPEATABLE READ"));
+  PQclear(PQexec(conn, "SET default_transaction_isolation = 'repeatable read'"));
   PGresult* result = PQexec(conn, "SELECT * FROM usersvc_events_after(0, 10)");
   CHECK(PQresultStatus(result) == PGRES_FATAL_ERROR);
   CHECK(std::string(PQresultErrorMessage(result)).find("READ COMMITTED") != std::string::npos);
   PQclear(result);
-  PQclear(PQexec(conn, "ROLLBACK"));
   PQfinish(conn);
 }
 

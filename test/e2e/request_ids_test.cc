@@ -295,6 +295,8 @@ TEST_CASE("Recorded outcomes hold no password, password hash or raw token") {
   verify.set_request_id(NewRequestId());
   user::v1::VerifyEmailResponse verified;
   REQUIRE(Call(*stub, &Stub::VerifyEmail, verify, &verified).ok());
+  // The hash the recorded user rows were taken with, and the one after the change.
+  const std::string first_hash = db.Scalar("SELECT password_hash FROM users WHERE id = $1", {id});
   user::v1::ChangePasswordRequest change;
   change.set_user_id(id);
   change.set_current_password(who.password);
@@ -305,12 +307,12 @@ TEST_CASE("Recorded outcomes hold no password, password hash or raw token") {
   INFO(status.error_message());
   REQUIRE(status.ok());
 
-  const std::string hash = db.Scalar("SELECT password_hash FROM users WHERE id = $1", {id});
+  const std::string second_hash = db.Scalar("SELECT password_hash FROM users WHERE id = $1", {id});
   CHECK(db.Scalar("SELECT count(*) FROM request_outcomes WHERE request_id = ANY($1::uuid[])",
                   {"{" + send.request_id() + "," + verify.request_id() + "," +
                    change.request_id() + "}"}) == "3");
   for (const std::string& secret :
-       {verify.token(), who.password, std::string("outcome password 1"), hash}) {
+       {verify.token(), who.password, std::string("outcome password 1"), first_hash, second_hash}) {
     CHECK(db.Scalar("SELECT count(*) FROM request_outcomes t WHERE strpos(t::text, $1) > 0",
                     {secret}) == "0");
   }
