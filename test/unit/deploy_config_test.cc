@@ -1,13 +1,19 @@
 // deploy/ can be neither run nor linted with Envoy, Docker or Kubernetes here, so this checks
-// what would make them fail at start: YAML that does not parse, a route to a cluster that does
-// not exist, a health check or probe on the wrong service, selectors that select nothing.
+// what would make them fail or misbehave on first use: YAML that does not parse, a route to a
+// cluster that does not exist, a health check or probe on the wrong service, selectors that
+// select nothing, pods that cannot pull or start, an autoscaler fought by its Deployment, an
+// outlier detection that never ejects, a Docker context that breaks the build. The schemas
+// themselves are checked by deploy_schemas_test.cc and test/deploy/.
 #include <filesystem>
+#include <fstream>
 #include <regex>
 #include <set>
 #include <string>
 #include <vector>
 
 #include <google/protobuf/descriptor.h>
+#include <google/protobuf/struct.pb.h>
+#include <google/protobuf/util/json_util.h>
 #include <yaml-cpp/yaml.h>
 #include <catch2/catch.hpp>
 
@@ -18,6 +24,10 @@ namespace {
 
 const std::filesystem::path kDeploy = std::filesystem::path(USERSVC_SOURCE_DIR) / "deploy";
 const std::string kService = "user.v1.UserService";
+// The RPCs that change nothing: the only ones a retry may repeat after they reached the service.
+const std::set<std::string> kReads = {"GetUser",       "GetUserByEmail", "ListUsers",
+                                      "SearchUsers",   "HealthCheck",    "GetAddress",
+                                      "ListAddresses", "GetUserPreferences"};
 
 std::vector<YAML::Node> Documents(const std::filesystem::path& path) {
   INFO(path);
@@ -56,7 +66,14 @@ TEST_CASE("envoy.yaml routes only to clusters it defines, health-checks the serv
     REQUIRE(checks.IsSequence());
     CHECK(checks[0]["grpc_health_check"]["service_name"].as<std::string>() == kService);
     CHECK(cluster["circuit_breakers"]["thresholds"][0]["max_requests"]);
-    CHECK(cluster["outlier_detection"]);
+    const YAML::Node outliers = cluster["outlier_detection"];
+    REQUIRE(outliers);
+    // Envoy enforces consecutive 5xx ejections by default (100%) but gateway failures not at all
+    // (0%): counted and never acted on unless enforcing is set.
+    if (outliers["consecutive_gateway_failure"]) {
+      REQUIRE(outliers["enforcing_consecutive_gateway_failure"]);
+      CHECK(outliers["enforcing_consecutive_gateway_failure"].as<int>() > 0);
+    }
   }
   std::vector<YAML::Node> routes;
   FindMaps(envoy["static_resources"]["listeners"], "cluster", &routes);
@@ -105,10 +122,6 @@ TEST_CASE("envoy.yaml retries a change only when nothing of it reached the servi
     }
     return YAML::Node();
   };
-  // The RPCs that change nothing.
-  const std::set<std::string> reads = {"GetUser",       "GetUserByEmail", "ListUsers",
-                                       "SearchUsers",   "HealthCheck",    "GetAddress",
-                                       "ListAddresses", "GetUserPreferences"};
   const auto* service =
       google::protobuf::DescriptorPool::generated_pool()->FindServiceByName(kService);
   REQUIRE(service != nullptr);
@@ -126,7 +139,7 @@ TEST_CASE("envoy.yaml retries a change only when nothing of it reached the servi
     // A reset or a cancellation may come after a change committed: only reads retry on them.
     const bool retries_unknown = retry_on.find("reset") != std::string::npos ||
                                  retry_on.find("cancelled") != std::string::npos;
-    CHECK(retries_unknown == (reads.count(name) == 1));
+    CHECK(retries_unknown == (kReads.count(name) == 1));
   }
 }
 
@@ -163,6 +176,119 @@ TEST_CASE("the Kubernetes objects select each other and probe the right health n
   for (const auto& file : kustomization["configMapGenerator"][0]["files"]) {
     CHECK(std::filesystem::exists(kDeploy / file.as<std::string>()));
   }
+}
+
+std::vector<YAML::Node> PodTemplates() {
+  std::vector<YAML::Node> templates;
+  for (const auto& entry : std::filesystem::directory_iterator(kDeploy / "k8s")) {
+    for (const auto& document : Documents(entry.path())) {
+      if (document["kind"].as<std::string>() == "Deployment") {
+        templates.push_back(document["spec"]["template"]);
+      }
+    }
+  }
+  REQUIRE(templates.size() == 2);
+  return templates;
+}
+
+TEST_CASE("pods pull an image they can find and pass the restricted Pod Security level") {
+  for (const YAML::Node& pod_template : PodTemplates()) {
+    const YAML::Node pod = pod_template["spec"];
+    const YAML::Node pod_security = pod["securityContext"];
+    for (const auto& container : pod["containers"]) {
+      const std::string image = container["image"].as<std::string>();
+      INFO(image);
+      // ":latest" (or no tag) makes Kubernetes pull on every start, from a registry that has no
+      // such image unless one was pushed; a pinned tag with IfNotPresent uses the loaded one.
+      const auto colon = image.rfind(':');
+      REQUIRE(colon != std::string::npos);
+      CHECK(image.substr(colon + 1) != "latest");
+      CHECK(container["imagePullPolicy"].as<std::string>() == "IfNotPresent");
+      // "restricted": non-root, no privilege escalation, every capability dropped, the runtime's
+      // seccomp profile (at the pod or the container level).
+      const YAML::Node security = container["securityContext"];
+      auto either = [&](const char* key) {
+        return security[key] ? security[key] : pod_security[key];
+      };
+      CHECK(either("runAsNonRoot").as<bool>());
+      CHECK(either("runAsUser").as<int>() != 0);
+      CHECK(either("seccompProfile")["type"].as<std::string>() == "RuntimeDefault");
+      CHECK_FALSE(security["allowPrivilegeEscalation"].as<bool>());
+      std::set<std::string> dropped;
+      for (const auto& capability : security["capabilities"]["drop"]) {
+        dropped.insert(capability.as<std::string>());
+      }
+      CHECK(dropped.count("ALL") == 1);
+    }
+  }
+}
+
+TEST_CASE("the autoscaler alone sets how many usersvc replicas run") {
+  const YAML::Node deployment = Documents(kDeploy / "k8s/deployment.yaml").front();
+  // Every `kubectl apply -k` would reset the count the HorizontalPodAutoscaler chose.
+  CHECK_FALSE(deployment["spec"]["replicas"]);
+  const YAML::Node hpa = Documents(kDeploy / "k8s/hpa.yaml").front();
+  CHECK(hpa["spec"]["scaleTargetRef"]["name"].as<std::string>() ==
+        deployment["metadata"]["name"].as<std::string>());
+}
+
+TEST_CASE("the Docker build context leaves out build trees, the local cluster and .git") {
+  std::ifstream in(kDeploy / ".." / ".dockerignore");
+  REQUIRE(in.good());
+  std::set<std::string> ignored;
+  for (std::string line; std::getline(in, line);) {
+    if (!line.empty() && line[0] != '#') ignored.insert(line);
+  }
+  for (const char* path : {".git", "build/", ".data/"}) {
+    INFO(path);
+    CHECK(ignored.count(path) == 1);
+  }
+}
+
+TEST_CASE("the Envoy image is the supported release line the API schema comes from") {
+  std::ifstream in(kDeploy / "Dockerfile");
+  std::string dockerfile((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::smatch found;
+  REQUIRE(std::regex_search(dockerfile, found, std::regex(R"(FROM envoyproxy/envoy:v1\.(\d+))")));
+  // ../shared/schemas/envoy-api-v3.pb is Envoy's API of 2026-01 (1.37); 1.31 and older are out of
+  // support. A newer line is fine once the schema moves with it.
+  CHECK(std::stoi(found[1].str()) >= 37);
+}
+
+TEST_CASE("the clients' service config retries reads only and bounds every method's timeout") {
+  std::ifstream in(kDeploy / "grpc-service-config.json");
+  REQUIRE(in.good());
+  const std::string json((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  google::protobuf::Struct config;
+  REQUIRE(google::protobuf::util::JsonStringToMessage(json, &config).ok());
+  const auto* service =
+      google::protobuf::DescriptorPool::generated_pool()->FindServiceByName(kService);
+  REQUIRE(service != nullptr);
+  std::set<std::string> retried;
+  bool has_service_default = false;
+  for (const auto& entry : config.fields().at("methodConfig").list_value().values()) {
+    const auto& method_config = entry.struct_value().fields();
+    // A timeout in seconds, at most Envoy's 30 s cap (envoy.yaml grpc_timeout_header_max).
+    const std::string timeout = method_config.at("timeout").string_value();
+    REQUIRE(timeout.back() == 's');
+    CHECK(std::stod(timeout.substr(0, timeout.size() - 1)) <= 30);
+    const bool retries = method_config.count("retryPolicy") == 1;
+    for (const auto& name : method_config.at("name").list_value().values()) {
+      const auto& fields = name.struct_value().fields();
+      CHECK(fields.at("service").string_value() == kService);
+      if (fields.count("method") == 0) {
+        has_service_default = true;
+        CHECK_FALSE(retries);  // the default covers the writes
+        continue;
+      }
+      const std::string method = fields.at("method").string_value();
+      INFO(method);
+      CHECK(service->FindMethodByName(method) != nullptr);
+      if (retries) retried.insert(method);
+    }
+  }
+  CHECK(has_service_default);
+  CHECK(retried == kReads);
 }
 
 TEST_CASE("compose.yaml depends only on services it defines and builds from deploy/Dockerfile") {
