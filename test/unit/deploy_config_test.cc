@@ -4,6 +4,7 @@
 // select nothing, pods that cannot pull or start, an autoscaler fought by its Deployment, an
 // outlier detection that never ejects, a Docker context that breaks the build. The schemas
 // themselves are checked by deploy_schemas_test.cc and test/deploy/.
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <regex>
@@ -11,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include <absl/strings/str_split.h>
 #include <google/protobuf/descriptor.h>
 #include <google/protobuf/struct.pb.h>
 #include <google/protobuf/util/json_util.h>
@@ -130,15 +132,21 @@ TEST_CASE("envoy.yaml retries a change only when nothing of it reached the servi
     INFO(name);
     const YAML::Node route = route_of("/" + std::string(kService) + "/" + name);
     REQUIRE(route);
-    const std::string retry_on = route["route"]["retry_policy"]["retry_on"].as<std::string>();
+    const std::vector<std::string> retry_on = absl::StrSplit(
+        route["route"]["retry_policy"]["retry_on"].as<std::string>(), ',');
+    auto retries_on = [&](const char* condition) {
+      return std::find(retry_on.begin(), retry_on.end(), condition) != retry_on.end();
+    };
     // Always: nothing reached the service, or it refused before doing anything.
-    for (const char* safe : {"connect-failure", "refused-stream", "unavailable",
-                             "resource-exhausted"}) {
-      CHECK(retry_on.find(safe) != std::string::npos);
+    for (const char* safe : {"connect-failure", "refused-stream", "reset-before-request",
+                             "unavailable", "resource-exhausted"}) {
+      INFO(safe);
+      CHECK((retries_on(safe) || (std::string(safe) == "reset-before-request" && retries_on("reset"))));
     }
-    // A reset or a cancellation may come after a change committed: only reads retry on them.
-    const bool retries_unknown = retry_on.find("reset") != std::string::npos ||
-                                 retry_on.find("cancelled") != std::string::npos;
+    // A reset (after the request went out), a cancellation or a 5xx may come after a change
+    // committed: only reads retry on them.
+    const bool retries_unknown = retries_on("reset") || retries_on("cancelled") ||
+                                 retries_on("5xx") || retries_on("gateway-error");
     CHECK(retries_unknown == (kReads.count(name) == 1));
   }
 }
