@@ -14,8 +14,8 @@ using google::protobuf::DescriptorPool;
 using google::protobuf::FieldDescriptor;
 using google::protobuf::FileDescriptor;
 
-constexpr int kNotFound = 5;       // grpc::StatusCode::NOT_FOUND
-constexpr int kUnimplemented = 12;  // grpc::StatusCode::UNIMPLEMENTED
+constexpr int kNotFound = 5;         // grpc::StatusCode::NOT_FOUND
+constexpr int kInvalidArgument = 3;  // grpc::StatusCode::INVALID_ARGUMENT
 
 /// `file` and everything it imports, each once, the asked-for file first (clients resolve the
 /// imports from the same response).
@@ -86,7 +86,8 @@ void Answer(const std::vector<std::string>& services, const Request& request, Re
     case Request::MESSAGE_REQUEST_NOT_SET:
       break;
   }
-  SetError(response, kUnimplemented, "the reflection request is not implemented");
+  // Every kind of request the protocol has is answered above; this one named none of them.
+  SetError(response, kInvalidArgument, "the reflection request asks for nothing");
 }
 
 }  // namespace

@@ -61,9 +61,8 @@ absl::Status Server::Register(grpc::Service& service, std::string_view service_n
           std::string(service_name));
   if (descriptor == nullptr) return absl::InternalError(fmt::format("no service {}", service_name));
   if (static_cast<int>(entries.size()) != descriptor->method_count()) {
-    return absl::InternalError(fmt::format("{} has {} methods but {} are registered",
-                                                service_name, descriptor->method_count(),
-                                                entries.size()));
+    return absl::InternalError(fmt::format("{} has {} methods but {} are registered", service_name,
+                                           descriptor->method_count(), entries.size()));
   }
   for (const MethodEntry& entry : entries) {
     const google::protobuf::MethodDescriptor* method =
@@ -84,7 +83,7 @@ absl::Status Server::Register(grpc::Service& service, std::string_view service_n
 absl::Status Server::Start() {
   // One line per RPC: its name in the service descriptor, the generated Request method and the
   // handler in callbacks/. Register() checks the names against the descriptor, so a method left
-  // out (or misspelt) stops the server at start instead of answering UNIMPLEMENTED.
+  // out (or misspelt) stops the server at start rather than going unserved.
   static constexpr MethodEntry kUserMethods[] = {
       {"CreateUser", &UnaryCall<&Users::RequestCreateUser, &cb::CreateUser>::Arm},
       {"GetUser", &UnaryCall<&Users::RequestGetUser, &cb::GetUser>::Arm},
@@ -157,8 +156,8 @@ absl::Status Server::Start() {
   SetKeepalive(builder);
   // A port that another process already holds is an error, not a share of its connections.
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
-  for (grpc::Service* service :
-       std::initializer_list<grpc::Service*>{&users_, &health_, &reflection_, &reflection_v1alpha_}) {
+  for (grpc::Service* service : std::initializer_list<grpc::Service*>{
+           &users_, &health_, &reflection_, &reflection_v1alpha_}) {
     builder.RegisterService(service);
   }
   builder.SetMaxReceiveMessageSize(kMaxRequestBytes);

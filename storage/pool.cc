@@ -233,11 +233,13 @@ void Pool::Run() {
         HandleEvents(*static_cast<Slot*>(events[i].data.ptr), events[i].events);
       }
     }
+    std::vector<Lookup> lookups;
     {
-      std::lock_guard lock(mutex_);
+      std::lock_guard lock(mutex_);  // taken once per wake for both
       if (stopping_) break;
+      lookups.swap(lookups_done_);
     }
-    TakeLookups();
+    if (!lookups.empty()) HandleLookups(std::move(lookups));
     const absl::Time now = absl::Now();
     RetryDueConnections(now);
     if (now >= next_sweep) {
@@ -282,7 +284,7 @@ void Pool::BeginConnect(Slot& slot) {
   const ConnectTarget& target = targets_[slot.target];
   if (target.resolve_host.empty() || slot.address > 0) return StartConnect(slot);
   // A host name: looked up afresh for each round through its addresses (they move, as in a
-  // failover by DNS), on its resolver's thread; the answer comes back through TakeLookups. The
+  // failover by DNS), on its resolver's thread; the answer comes back through HandleLookups. The
   // lookup shares the connect timeout with the first address's connect.
   slot.state = Slot::State::kResolving;
   slot.addresses.clear();
@@ -296,12 +298,7 @@ void Pool::BeginConnect(Slot& slot) {
   });
 }
 
-void Pool::TakeLookups() {
-  std::vector<Lookup> done;
-  {
-    std::lock_guard lock(mutex_);
-    done.swap(lookups_done_);
-  }
+void Pool::HandleLookups(std::vector<Lookup> done) {
   for (Lookup& lookup : done) {
     Slot& slot = *slots_[lookup.slot];
     if (slot.state != Slot::State::kResolving || slot.lookup_attempt != lookup.attempt) continue;
@@ -359,8 +356,8 @@ void Pool::OnConnected(Slot& slot) {
   slot.last_received = absl::Now();
   auto prepare = [this, &slot](const Statement& statement) {
     if (!slot.conn.SendPrepare(statement)) return false;
-    slot.Push({&statement, nullptr, Phase::kAwaitResult, std::nullopt, absl::Now(),
-               connect_timeout_});
+    slot.Push(
+        {&statement, nullptr, Phase::kAwaitResult, std::nullopt, absl::Now(), connect_timeout_});
     return true;
   };
   if (!prepare(kSetStatementTimeout) || !prepare(kPing) ||
@@ -384,7 +381,8 @@ void Pool::OnConnected(Slot& slot) {
 void Pool::SetReadyCount(int delta) {
   const int before = ready_count_.fetch_add(delta, std::memory_order_relaxed);
   const int after = before + delta;
-  if (options_.on_availability && (before == 0) != (after == 0)) options_.on_availability(after > 0);
+  if (options_.on_availability && (before == 0) != (after == 0))
+    options_.on_availability(after > 0);
 }
 
 void Pool::HandleEvents(Slot& slot, uint32_t events) {

@@ -117,15 +117,20 @@ class Pool {
     absl::Time enqueued = absl::Now();
   };
   struct Slot;
+  struct Lookup {  // a host name looked up for a slot's connect attempt
+    int slot;
+    uint64_t attempt;
+    absl::StatusOr<std::vector<std::string>> addresses;
+  };
 
   void Enqueue(Pending pending, bool first);
   void Run();
   void BeginConnect(Slot& slot);
   void AdvanceConnect(Slot& slot);
   void StartConnect(Slot& slot);
+  void HandleLookups(std::vector<Lookup> done);
   /// "host:port", with the address tried for a host name, for logs.
   std::string Where(const Slot& slot) const;
-  void TakeLookups();
   void OnConnected(Slot& slot);
   void HandleEvents(Slot& slot, uint32_t events);
   void ReadResults(Slot& slot);
@@ -159,11 +164,6 @@ class Pool {
 
   mutable std::mutex mutex_;  // guards the fields below
   std::deque<Pending> queue_;
-  struct Lookup {  // a host name looked up for a slot's connect attempt
-    int slot;
-    uint64_t attempt;
-    absl::StatusOr<std::vector<std::string>> addresses;
-  };
   std::vector<Lookup> lookups_done_;
   bool started_ = false;  // until Start, the schema may not exist yet: refuse
   bool stopping_ = false;

@@ -15,10 +15,11 @@ TEST_CASE("request outcomes older than a day are purged, younger ones kept") {
   db.Query("BEGIN");
   const std::string old_key = db.Scalar("SELECT gen_random_uuid()");
   const std::string young_key = db.Scalar("SELECT gen_random_uuid()");
-  db.Query("INSERT INTO request_outcomes (request_id, method, fingerprint, created_at)"
-           " VALUES ($1, 'AddAddress', '\\x00', now() - interval '25 hours'),"
-           "        ($2, 'AddAddress', '\\x00', now() - interval '23 hours')",
-           {old_key, young_key});
+  db.Query(
+      "INSERT INTO request_outcomes (request_id, method, fingerprint, created_at)"
+      " VALUES ($1, 'AddAddress', '\\x00', now() - interval '25 hours'),"
+      "        ($2, 'AddAddress', '\\x00', now() - interval '23 hours')",
+      {old_key, young_key});
   db.Query(std::string(queries::kPurgeOldRequestOutcomes.sql));
   CHECK(db.Scalar("SELECT count(*) FROM request_outcomes WHERE request_id = $1", {old_key}) == "0");
   CHECK(db.Scalar("SELECT count(*) FROM request_outcomes WHERE request_id = $1", {young_key}) ==
@@ -31,9 +32,7 @@ TEST_CASE("the purge finds old outcomes through an index") {
   test::BlockingDb db;
   db.Query("BEGIN");
   db.Query("SET LOCAL enable_seqscan = off");  // on a small table PostgreSQL would scan anyway
-  std::string plan;
-  for (const auto& row : db.Query("EXPLAIN " + std::string(queries::kPurgeOldRequestOutcomes.sql)))
-    plan += row[0] + "\n";
+  const std::string plan = db.Plan(std::string(queries::kPurgeOldRequestOutcomes.sql));
   INFO(plan);
   CHECK(plan.find("request_outcomes_created_at_idx") != std::string::npos);
   db.Query("ROLLBACK");

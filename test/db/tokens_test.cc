@@ -9,12 +9,6 @@
 namespace usersvc::storage {
 namespace {
 
-std::string Plan(test::BlockingDb& db, const std::string& sql) {
-  std::string plan;
-  for (const auto& row : db.Query("EXPLAIN " + sql)) plan += row[0] + "\n";
-  return plan;
-}
-
 TEST_CASE("tokens expired for more than an hour are purged, the others kept") {
   REQUIRE(Migrate(test::TestDatabaseUrl()).ok());
   test::BlockingDb db;
@@ -47,11 +41,11 @@ TEST_CASE("DeleteUser's cascade and the purge find their tokens through indexes"
   db.Query("BEGIN");
   db.Query("SET LOCAL enable_seqscan = off");  // on a small table PostgreSQL would scan anyway
   // The statement the foreign key's cascade runs for each deleted user.
-  const std::string cascade =
-      Plan(db, "DELETE FROM ONLY user_tokens WHERE user_id = '00000000-0000-4000-8000-000000000000'");
+  const std::string cascade = db.Plan(
+      "DELETE FROM ONLY user_tokens WHERE user_id = '00000000-0000-4000-8000-000000000000'");
   INFO(cascade);
   CHECK(cascade.find("user_tokens_user_id_idx") != std::string::npos);
-  const std::string purge = Plan(db, std::string(queries::kPurgeExpiredTokens.sql));
+  const std::string purge = db.Plan(std::string(queries::kPurgeExpiredTokens.sql));
   INFO(purge);
   CHECK(purge.find("user_tokens_expires_at_idx") != std::string::npos);
   db.Query("ROLLBACK");

@@ -216,8 +216,9 @@ void CheckReflection() {
   by_name.set_file_by_filename("grpc/health/v1/health.proto");
   typename Version::Request unknown;
   unknown.set_file_containing_symbol("no.such.Service");
-  const auto responses = Reflect<Version>(server, {list, by_symbol, by_name, unknown});
-  REQUIRE(responses.size() == 4);
+  typename Version::Request empty;  // asks for nothing
+  const auto responses = Reflect<Version>(server, {list, by_symbol, by_name, unknown, empty});
+  REQUIRE(responses.size() == 5);
 
   std::vector<std::string> services;
   for (const auto& service : responses[0].list_services_response().service()) {
@@ -241,12 +242,14 @@ void CheckReflection() {
     database.Add(file);
   }
   google::protobuf::DescriptorPool pool(&database);
-  const google::protobuf::ServiceDescriptor* service = pool.FindServiceByName("user.v1.UserService");
+  const google::protobuf::ServiceDescriptor* service =
+      pool.FindServiceByName("user.v1.UserService");
   REQUIRE(service != nullptr);
   CHECK(service->method_count() == 23);
   CHECK(FileNames(responses[2]) == std::vector<std::string>{"grpc/health/v1/health.proto"});
   CHECK(responses[3].error_response().error_code() == grpc::StatusCode::NOT_FOUND);
   CHECK(responses[3].original_request().file_containing_symbol() == "no.such.Service");
+  CHECK(responses[4].error_response().error_code() == grpc::StatusCode::INVALID_ARGUMENT);
 }
 
 TEST_CASE("server reflection v1alpha lists the services and describes them with their imports") {

@@ -133,15 +133,8 @@ TEST_CASE(
 
   // The pool reconnects and the same change then goes through whole.
   UpdateUserResponse response;
-  grpc::Status retried;
-  for (int i = 0; i < 50; ++i) {
-    retried = Call(*stub, &Stub::UpdateUser, ChangeFirstName(who, "Whole"), &response);
-    if (retried.error_code() != grpc::StatusCode::UNAVAILABLE &&
-        retried.error_code() != grpc::StatusCode::UNKNOWN) {
-      break;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
+  const grpc::Status retried =
+      CallWhileReconnecting(*stub, &Stub::UpdateUser, ChangeFirstName(who, "Whole"), &response);
   REQUIRE(retried.ok());
   CHECK(response.user().first_name() == "Whole");
   CHECK(EventPayloads(db, who.user.id(), "user.updated").size() == 1);

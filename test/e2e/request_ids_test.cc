@@ -1,8 +1,6 @@
 // Safe retries: every change that a repeat would apply twice or answer differently takes an
 // optional request_id, and a repeat of it answers what the first call did and changes nothing,
 // also when the first call's answer was lost on the way back.
-#include <chrono>
-#include <thread>
 
 #include <fmt/format.h>
 #include <catch2/catch.hpp>
@@ -62,15 +60,7 @@ TEST_CASE("An AddAddress whose answer was lost, retried with its request_id, add
 
   // The caller retries as the UNKNOWN tells it to, while the pool replaces its connections.
   user::v1::AddAddressResponse retried;
-  grpc::Status status;
-  for (int attempt = 0; attempt < 50; ++attempt) {
-    status = Call(*stub, &Stub::AddAddress, request, &retried);
-    if (status.error_code() != grpc::StatusCode::UNAVAILABLE &&
-        status.error_code() != grpc::StatusCode::UNKNOWN) {
-      break;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
+  const grpc::Status status = CallWhileReconnecting(*stub, &Stub::AddAddress, request, &retried);
   INFO(status.error_message());
   REQUIRE(status.ok());
   BlockingDb db;
@@ -309,8 +299,8 @@ TEST_CASE("Recorded outcomes hold no password, password hash or raw token") {
 
   const std::string second_hash = db.Scalar("SELECT password_hash FROM users WHERE id = $1", {id});
   CHECK(db.Scalar("SELECT count(*) FROM request_outcomes WHERE request_id = ANY($1::uuid[])",
-                  {"{" + send.request_id() + "," + verify.request_id() + "," +
-                   change.request_id() + "}"}) == "3");
+                  {"{" + send.request_id() + "," + verify.request_id() + "," + change.request_id() +
+                   "}"}) == "3");
   for (const std::string& secret :
        {verify.token(), who.password, std::string("outcome password 1"), first_hash, second_hash}) {
     CHECK(db.Scalar("SELECT count(*) FROM request_outcomes t WHERE strpos(t::text, $1) > 0",

@@ -3,6 +3,7 @@
 #include <chrono>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <grpcpp/grpcpp.h>
@@ -27,6 +28,25 @@ grpc::Status Call(Stub& stub,
                   grpc::Status (Stub::*method)(grpc::ClientContext*, const Request&, Response*),
                   const Request& request, Response* response) {
   return (stub.*method)(ContextWithDeadline(10).get(), request, response);
+}
+
+/// The call retried as a caller would after UNKNOWN or UNAVAILABLE while the service's pool
+/// reconnects: every 100 ms, for up to 5 s, until another answer comes; that answer.
+template <typename Request, typename Response>
+grpc::Status CallWhileReconnecting(Stub& stub,
+                                   grpc::Status (Stub::*method)(grpc::ClientContext*,
+                                                                const Request&, Response*),
+                                   const Request& request, Response* response) {
+  grpc::Status status;
+  for (int attempt = 0; attempt < 50; ++attempt) {
+    status = Call(stub, method, request, response);
+    if (status.error_code() != grpc::StatusCode::UNAVAILABLE &&
+        status.error_code() != grpc::StatusCode::UNKNOWN) {
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return status;
 }
 
 /// Sends every request at once through `start` (a Stub::AsyncX member), waits for all of them,

@@ -67,6 +67,12 @@ std::string BlockingDb::Scalar(const std::string& sql, const std::vector<std::st
   return rows[0][0];
 }
 
+std::string BlockingDb::Plan(const std::string& sql) {
+  std::string plan;
+  for (const auto& row : Query("EXPLAIN " + sql)) plan += row[0] + "\n";
+  return plan;
+}
+
 int BlockingDb::CountBlockedBy(const std::string& pid) {
   return std::stoi(Scalar(
       "SELECT count(*) FROM pg_stat_activity WHERE $1::int = ANY (pg_blocking_pids(pid))", {pid}));

@@ -37,6 +37,8 @@ class BlockingDb {
                                               const std::vector<std::string>& params = {});
   /// The first column of the first row; fails the test when there is none.
   std::string Scalar(const std::string& sql, const std::vector<std::string>& params = {});
+  /// The plan PostgreSQL picks for `sql` (EXPLAIN), one line per plan node.
+  std::string Plan(const std::string& sql);
   /// How many backends wait on a lock held by the backend with `pid`.
   int CountBlockedBy(const std::string& pid);
 
