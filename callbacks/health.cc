@@ -49,10 +49,11 @@ void ProbeDatabase(Services& services) {
         // statement_timeout (57014) means it could not run it: that is down.
         const bool slow = result.status().code() == absl::StatusCode::kDeadlineExceeded &&
                           result.sqlstate().empty() && services.pool.ready_connections() > 0;
-        services.health.RecordProbe(
-            result.ok() || slow,
-            result.ok() ? "ok" : slow ? "probe timed out" : std::string(result.status().message()),
-            absl::Now() - started);
+        services.health.RecordProbe(result.ok() || slow,
+                                    result.ok() ? "ok"
+                                    : slow      ? "probe timed out"
+                                                : std::string(result.status().message()),
+                                    absl::Now() - started);
       });
 }
 
@@ -107,10 +108,9 @@ void HealthCheck(Services& services,
   std::move(call.finish)(absl::OkStatus());
 }
 
-void CheckStandardHealth(Services& services,
-                         Exchange<grpc::health::v1::HealthCheckRequest,
-                                  grpc::health::v1::HealthCheckResponse>
-                             call) {
+void CheckStandardHealth(
+    Services& services,
+    Exchange<grpc::health::v1::HealthCheckRequest, grpc::health::v1::HealthCheckResponse> call) {
   const auto status = StandardStatus(call.request->service(), services.health.serving());
   if (status == HealthCheckResponse::UNKNOWN) {
     return std::move(call.finish)(absl::NotFoundError("unknown service"));
@@ -119,16 +119,15 @@ void CheckStandardHealth(Services& services,
   std::move(call.finish)(absl::OkStatus());
 }
 
-void WatchStandardHealth(Services& services,
-                         StreamExchange<grpc::health::v1::HealthCheckRequest,
-                                        grpc::health::v1::HealthCheckResponse>
-                             call) {
+void WatchStandardHealth(
+    Services& services,
+    StreamExchange<grpc::health::v1::HealthCheckRequest, grpc::health::v1::HealthCheckResponse>
+        call) {
   // The monitor keeps only a weak reference: the stream ends by itself when the client goes.
   std::weak_ptr<StreamWriter<HealthCheckResponse>> stream = call.writer;
   services.health.Watch(
-      call.writer,
-      [stream, service = call.request->service(), sent = std::optional<int>()](
-          bool serving, bool draining) mutable {
+      call.writer, [stream, service = call.request->service(), sent = std::optional<int>()](
+                       bool serving, bool draining) mutable {
         std::shared_ptr<StreamWriter<HealthCheckResponse>> writer = stream.lock();
         if (writer == nullptr) return;
         HealthCheckResponse::ServingStatus status = StandardStatus(service, serving);

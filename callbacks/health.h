@@ -16,7 +16,8 @@ inline constexpr absl::Duration kSlowProbe = absl::Milliseconds(250);
 void ProbeDatabase(Services& services);
 
 /// Deletes tokens that expired more than an hour ago and request outcomes older than a day, a
-/// batch at a time, so that user_tokens and request_outcomes stay bounded. The server calls this every minute; a failure waits for the next.
+/// batch at a time, so that user_tokens and request_outcomes stay bounded. The server calls this
+/// every minute; a failure waits for the next.
 void PurgeExpired(Services& services);
 
 /// HealthCheck: the service's status, version, uptime and the "database" component.
@@ -26,18 +27,17 @@ void HealthCheck(Services& services,
 /// grpc.health.v1 Check. "" and "user.v1.UserService" are SERVING while the database answers
 /// and the server is not draining; "liveness" is SERVING while the process runs (so that an
 /// outage of PostgreSQL does not get every replica restarted); any other name is NOT_FOUND.
-void CheckStandardHealth(Services& services,
-                         Exchange<grpc::health::v1::HealthCheckRequest,
-                                  grpc::health::v1::HealthCheckResponse>
-                             call);
+void CheckStandardHealth(
+    Services& services,
+    Exchange<grpc::health::v1::HealthCheckRequest, grpc::health::v1::HealthCheckResponse> call);
 
 /// grpc.health.v1 Watch: the status now, then each change. A name it does not know gets
 /// SERVICE_UNKNOWN and the stream stays open, as the protocol says. When the server starts to
 /// drain, every stream gets its last status (NOT_SERVING but for "liveness") and then ends with
 /// UNAVAILABLE.
-void WatchStandardHealth(Services& services,
-                         StreamExchange<grpc::health::v1::HealthCheckRequest,
-                                        grpc::health::v1::HealthCheckResponse>
-                             call);
+void WatchStandardHealth(
+    Services& services,
+    StreamExchange<grpc::health::v1::HealthCheckRequest, grpc::health::v1::HealthCheckResponse>
+        call);
 
 }  // namespace usersvc::callbacks

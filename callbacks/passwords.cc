@@ -28,8 +28,8 @@ absl::Status HashingOutOfMemory() {
 /// `finish` is shared with `work`, which owns ending the call once it runs.
 template <typename Work>
 void OnCpuPool(Services& services, std::shared_ptr<Finish> finish, Work work) {
-  if (!services.cpu.Submit(std::move(work), [finish] { std::move(*finish)(ShuttingDown()); })) {
-    std::move(*finish)(HashingQueueFull());
+  if (!services.cpu.Submit(std::move(work), [finish] { std::move (*finish)(ShuttingDown()); })) {
+    std::move (*finish)(HashingQueueFull());
   }
 }
 
@@ -67,10 +67,10 @@ void ChangePassword(
         if (!row.ok()) return std::move(*finish)(row.status());
         if (row.empty()) return std::move(*finish)(absl::NotFoundError("user not found"));
         if (!row.IsNull(0, 1)) {
-          return std::move(*finish)(row.Bool(0, 1)
-                                        ? absl::OkStatus()
-                                        : absl::AlreadyExistsError(
-                                              "request_id: already used with different arguments"));
+          return std::move(*finish)(
+              row.Bool(0, 1)
+                  ? absl::OkStatus()
+                  : absl::AlreadyExistsError("request_id: already used with different arguments"));
         }
         std::string old_hash(row.Text(0, 0));
         OnCpuPool(services, finish,

@@ -249,13 +249,13 @@ void UpdateUser(Services& services,
                             absl::StrCat(static_cast<int>(v.role())),
                             absl::StrCat(call.request->expected_version())};
   key->AppendTo(params);
-  services.pool.Execute(
-      q::kUpdateUser, std::move(params), call.deadline,
-      [out = call.response->mutable_user(),
-       finish = std::move(call.finish)](storage::Result result) mutable {
-        if (result.sqlstate() == "23505") return std::move(finish)(TakenField(result.constraint()));
-        ReplyWithUser(out, std::move(finish))(std::move(result));
-      });
+  services.pool.Execute(q::kUpdateUser, std::move(params), call.deadline,
+                        [out = call.response->mutable_user(),
+                         finish = std::move(call.finish)](storage::Result result) mutable {
+                          if (result.sqlstate() == "23505")
+                            return std::move(finish)(TakenField(result.constraint()));
+                          ReplyWithUser(out, std::move(finish))(std::move(result));
+                        });
 }
 
 void DeleteUser(Services& services,

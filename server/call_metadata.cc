@@ -33,7 +33,7 @@ std::string RequestIdOf(const ClientMetadata& metadata) {
   // StrFormat showed up in the profile of every call.
   static thread_local absl::BitGen random;
   uint64_t bits[2] = {absl::Uniform<uint64_t>(random), absl::Uniform<uint64_t>(random)};
-  bits[0] = (bits[0] & ~uint64_t{0xf000}) | 0x4000;                  // version 4
+  bits[0] = (bits[0] & ~uint64_t{0xf000}) | 0x4000;                      // version 4
   bits[1] = (bits[1] & ~(uint64_t{0xc} << 60)) | (uint64_t{0x8} << 60);  // variant 10
   static constexpr char kHex[] = "0123456789abcdef";
   std::string uuid(36, '-');

@@ -49,8 +49,7 @@ class Metrics {
 
   /// The series of `service`/`method`, created on first use. Thread-safe.
   /// `type` is go-grpc-prometheus's grpc_type: unary, server_stream, client_stream, bidi_stream.
-  const Method& ForMethod(std::string_view service, std::string_view method,
-                          std::string_view type);
+  const Method& ForMethod(std::string_view service, std::string_view method, std::string_view type);
 
   prometheus::Registry& registry() { return *registry_; }
 

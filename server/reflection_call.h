@@ -21,8 +21,7 @@ namespace usersvc::server {
 template <auto kRequestMethod, typename Request, typename Response>
 class ReflectionCall {
  public:
-  static void Arm(CallEnvironment& env, const MethodInfo& method,
-                  grpc::ServerCompletionQueue* cq) {
+  static void Arm(CallEnvironment& env, const MethodInfo& method, grpc::ServerCompletionQueue* cq) {
     new ReflectionCall(env, method, cq);
   }
 
@@ -31,7 +30,7 @@ class ReflectionCall {
       : env_(env), method_(method), cq_(cq), stream_(&context_) {
     context_.AsyncNotifyWhenDone(&done_tag_);
     (AsyncServiceOf<kRequestMethod>(method_)->*kRequestMethod)(&context_, &stream_, cq_, cq_,
-                                                                &request_tag_);
+                                                               &request_tag_);
   }
 
   void OnRequest(bool ok) {
@@ -62,9 +61,9 @@ class ReflectionCall {
   void Finish(const absl::Status& status) {
     method_.metrics->Finished(status.code(), absl::Now() - started_);
     LogCall(method_, context_, status, started_, "");
-    stream_.Finish(grpc::Status(static_cast<grpc::StatusCode>(status.code()),
-                                std::string(status.message())),
-                   &finish_tag_);
+    stream_.Finish(
+        grpc::Status(static_cast<grpc::StatusCode>(status.code()), std::string(status.message())),
+        &finish_tag_);
   }
 
   void OnFinished(bool) { Release(); }

@@ -44,8 +44,7 @@ class ServerStreamingCall {
   using Response = typename StreamHandlerTraits<kHandler>::Response;
 
  public:
-  static void Arm(CallEnvironment& env, const MethodInfo& method,
-                  grpc::ServerCompletionQueue* cq) {
+  static void Arm(CallEnvironment& env, const MethodInfo& method, grpc::ServerCompletionQueue* cq) {
     new ServerStreamingCall(env, method, cq);
   }
 
@@ -144,7 +143,7 @@ class ServerStreamingCall {
         writer_(std::make_shared<Writer>(this)) {
     context_.AsyncNotifyWhenDone(&done_tag_);
     (AsyncServiceOf<kRequestMethod>(method_)->*kRequestMethod)(&context_, &request_, &responder_,
-                                                                cq_, cq_, &request_tag_);
+                                                               cq_, cq_, &request_tag_);
   }
 
   void OnRequest(bool ok) {
@@ -163,8 +162,8 @@ class ServerStreamingCall {
       writer_->Finish(absl::UnavailableError("server is shutting down"));
       return;
     }
-    kHandler(*env_.services, callbacks::StreamExchange<Request, Response>{
-                                 &request_, writer_, DeadlineOf(context_)});
+    kHandler(*env_.services, callbacks::StreamExchange<Request, Response>{&request_, writer_,
+                                                                          DeadlineOf(context_)});
   }
 
   // Under the writer's lock, on whichever thread wrote or ended the stream.

@@ -39,8 +39,7 @@ class UnaryCall {
 
  public:
   /// Posts one call object that waits for the next request of this method on `cq`.
-  static void Arm(CallEnvironment& env, const MethodInfo& method,
-                  grpc::ServerCompletionQueue* cq) {
+  static void Arm(CallEnvironment& env, const MethodInfo& method, grpc::ServerCompletionQueue* cq) {
     new UnaryCall(env, method, cq);
   }
 
@@ -51,7 +50,7 @@ class UnaryCall {
       : env_(env), method_(method), cq_(cq), responder_(&context_) {
     state_ = State::kAwaitRequest;  // before posting: another thread may complete it at once
     (AsyncServiceOf<kRequestMethod>(method_)->*kRequestMethod)(&context_, &request_, &responder_,
-                                                                cq_, cq_, &request_tag_);
+                                                               cq_, cq_, &request_tag_);
   }
 
   void OnRequest(bool ok) {
@@ -73,10 +72,9 @@ class UnaryCall {
       Finish(absl::UnavailableError("server is shutting down"));
       return;
     }
-    kHandler(*env_.services,
-             callbacks::Exchange<Request, Response>{
-                 &request_, &response_, DeadlineOf(context_),
-                 [this](absl::Status status) { Finish(std::move(status)); }});
+    kHandler(*env_.services, callbacks::Exchange<Request, Response>{
+                                 &request_, &response_, DeadlineOf(context_),
+                                 [this](absl::Status status) { Finish(std::move(status)); }});
   }
 
   // Runs on whichever thread the handler finished on (CQ, database or CPU pool thread).

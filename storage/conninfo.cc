@@ -51,8 +51,8 @@ absl::StatusOr<std::vector<std::string>> Spread(const std::string& key, const Op
   std::vector<std::string> values = absl::StrSplit(found->second, ',');
   if (values.size() == 1) return std::vector<std::string>(count, values.front());
   if (values.size() != count) {
-    return absl::InvalidArgumentError(
-        fmt::format("the database URL names {} hosts but {} values of {}", count, values.size(), key));
+    return absl::InvalidArgumentError(fmt::format(
+        "the database URL names {} hosts but {} values of {}", count, values.size(), key));
   }
   return values;
 }

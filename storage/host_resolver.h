@@ -28,7 +28,7 @@ bool IsNumericAddress(const std::string& host);
 class HostResolver {
  public:
   using Lookup = std::function<absl::StatusOr<std::vector<std::string>>(const std::string& host,
-                                                                      const std::string& port)>;
+                                                                        const std::string& port)>;
   /// Runs on the resolver thread; it must not block.
   using Done = absl::AnyInvocable<void(absl::StatusOr<std::vector<std::string>>) &&>;
 

@@ -1,8 +1,8 @@
 #include "storage/pg_connection.h"
 
 #include <absl/strings/str_cat.h>
-#include <openssl/ssl.h>
 #include <absl/strings/strip.h>
+#include <openssl/ssl.h>
 
 namespace usersvc::storage {
 

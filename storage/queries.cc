@@ -48,9 +48,9 @@ const Statement kSelectUsersByEmails{"select_users_by_emails",
                                      " FROM users WHERE email = ANY($1::text[])",
                                      /*read_only=*/true};
 
-const Statement kUpdateUser{"update_user",
-                            "SELECT " USERSVC_USER_COLUMNS
-                            " FROM usersvc_update_user_once($10, $11, $1, $2, $3, $4, $5, $6, $7, $8, $9)"};
+const Statement kUpdateUser{
+    "update_user", "SELECT " USERSVC_USER_COLUMNS
+                   " FROM usersvc_update_user_once($10, $11, $1, $2, $3, $4, $5, $6, $7, $8, $9)"};
 
 const Statement kDeleteUser{"delete_user", "SELECT usersvc_delete_user_once($2, $3, $1)"};
 
@@ -64,8 +64,9 @@ const Statement kSetUserActive{
   "(extract(epoch FROM a.updated_at) * 1000000)::int8"
 
 const Statement kAddAddress{
-    "add_address", "SELECT " USERSVC_ADDRESS_COLUMNS
-                   " FROM usersvc_add_address_once($12, $13, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) a"};
+    "add_address",
+    "SELECT " USERSVC_ADDRESS_COLUMNS
+    " FROM usersvc_add_address_once($12, $13, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) a"};
 
 const Statement kGetAddress{"get_address",
                             "SELECT " USERSVC_ADDRESS_COLUMNS
@@ -84,8 +85,9 @@ const Statement kUpdateAddress{
     "SELECT " USERSVC_ADDRESS_COLUMNS
     " FROM usersvc_update_address($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) a"};
 
-const Statement kDeleteAddress{
-    "delete_address", "SELECT " USERSVC_ADDRESS_COLUMNS " FROM usersvc_delete_address_once($3, $4, $1, $2) a"};
+const Statement kDeleteAddress{"delete_address",
+                               "SELECT " USERSVC_ADDRESS_COLUMNS
+                               " FROM usersvc_delete_address_once($3, $4, $1, $2) a"};
 
 const Statement kSetDefaultAddress{"set_default_address",
                                    "SELECT " USERSVC_ADDRESS_COLUMNS
@@ -96,8 +98,8 @@ const Statement kIssueVerification{
     "SELECT (extract(epoch FROM usersvc_issue_verification_once($5, $6, $1, $2, $3, $4::interval))"
     " * 1000000)::int8"};
 
-const Statement kVerifyEmail{"verify_email",
-                             "SELECT " USERSVC_USER_COLUMNS " FROM usersvc_verify_email_once($2, $3, $1)"};
+const Statement kVerifyEmail{
+    "verify_email", "SELECT " USERSVC_USER_COLUMNS " FROM usersvc_verify_email_once($2, $3, $1)"};
 
 // One snapshot for both, so that a first call committing in between cannot make its repeat read
 // the new hash without seeing the outcome.
@@ -109,13 +111,15 @@ const Statement kSelectPasswordCheck{
     " FROM users u LEFT JOIN request_outcomes o ON o.request_id = $2::uuid WHERE u.id = $1",
     /*read_only=*/true};
 
-const Statement kChangePassword{"change_password", "SELECT usersvc_change_password_once($4, $5, $1, $2, $3)"};
+const Statement kChangePassword{"change_password",
+                                "SELECT usersvc_change_password_once($4, $5, $1, $2, $3)"};
 
 const Statement kIssuePasswordReset{
-    "issue_password_reset", "SELECT usersvc_issue_password_reset_once($5, $6, $1, $2, $3, $4::interval)"};
+    "issue_password_reset",
+    "SELECT usersvc_issue_password_reset_once($5, $6, $1, $2, $3, $4::interval)"};
 
-const Statement kResetPassword{"reset_password", "SELECT usersvc_reset_password_once($3, $4, $1, $2)"};
-
+const Statement kResetPassword{"reset_password",
+                               "SELECT usersvc_reset_password_once($3, $4, $1, $2)"};
 
 #define USERSVC_PREFERENCES_COLUMNS                                                  \
   "p.language, p.currency, p.timezone, p.email_notifications, p.sms_notifications, " \

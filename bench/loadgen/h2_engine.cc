@@ -46,7 +46,7 @@ struct Connection {
   int fd = -1;
   nghttp2_session* session = nullptr;
   std::unordered_map<int32_t, std::unique_ptr<Stream>> streams;  // the calls in flight
-  int quota = 0;  // calls this connection keeps in flight
+  int quota = 0;       // calls this connection keeps in flight
   std::string output;  // frames nghttp2 produced that the socket has not taken yet
   bool want_write = false;
   bool broken = false;
@@ -136,8 +136,8 @@ class Load {
     connection->streams.erase(found);
     grpc::Status status;
     if (stream->grpc_status >= 0) {
-      status = grpc::Status(static_cast<grpc::StatusCode>(stream->grpc_status),
-                            stream->grpc_message);
+      status =
+          grpc::Status(static_cast<grpc::StatusCode>(stream->grpc_status), stream->grpc_message);
     } else {
       status = grpc::Status(grpc::StatusCode::UNAVAILABLE,
                             fmt::format("stream closed without grpc-status (HTTP {}, error {})",
@@ -250,7 +250,8 @@ class Load {
         if (nghttp2_session_mem_recv(connection.session, buffer, static_cast<size_t>(n)) < 0) {
           return Break(connection);
         }
-        if (static_cast<size_t>(n) < sizeof buffer) return;  // drained; epoll says when there is more
+        if (static_cast<size_t>(n) < sizeof buffer)
+          return;  // drained; epoll says when there is more
         continue;
       }
       if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;

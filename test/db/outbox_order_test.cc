@@ -27,9 +27,8 @@ std::string InsertEvent(test::BlockingDb& db, const std::string& type) {
 std::vector<int64_t> ReadAfter(test::BlockingDb& db, int64_t after, const std::string& type,
                                int64_t* last_seen = nullptr) {
   std::vector<int64_t> ids;
-  for (const auto& row :
-       db.Query("SELECT id, event_type FROM usersvc_events_after($1, 1000)",
-                {std::to_string(after)})) {
+  for (const auto& row : db.Query("SELECT id, event_type FROM usersvc_events_after($1, 1000)",
+                                  {std::to_string(after)})) {
     if (last_seen != nullptr) *last_seen = std::stoll(row[0]);
     if (row[1] == type) ids.push_back(std::stoll(row[0]));
   }
@@ -109,8 +108,8 @@ TEST_CASE("a consumer resuming after its last id gets every committed event once
   const std::string type = "test.outbox." + test::UniqueSuffix();
   constexpr int kWriters = 4;
   constexpr int kTransactionsEach = 60;
-  const int64_t start = std::stoll(test::BlockingDb().Scalar(
-      "SELECT coalesce(max(id), 0) FROM user_events"));
+  const int64_t start =
+      std::stoll(test::BlockingDb().Scalar("SELECT coalesce(max(id), 0) FROM user_events"));
 
   std::atomic<int> writers_left{kWriters};
   std::vector<std::vector<int64_t>> committed(kWriters);

@@ -28,8 +28,7 @@ const Statement kLockWait{"lock_wait", "SELECT pg_advisory_xact_lock($1::bigint)
                           /*read_only=*/true};
 // A result large enough to span many TLS records.
 const Statement kWide{"wide", "SELECT $1::int, repeat('x', 20000)", /*read_only=*/true};
-const Statement kOverTls{"over_tls",
-                         "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()",
+const Statement kOverTls{"over_tls", "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()",
                          /*read_only=*/true};
 
 PoolOptions Options(const std::string& conninfo, int connections) {
@@ -88,13 +87,14 @@ TEST_CASE("with several hosts, a first host that refuses costs nothing: the next
 TEST_CASE("a first host that accepts but never answers costs one connect timeout, then the next") {
   test::TcpProxy black_hole(TestDatabaseTcpPort());
   black_hole.GoSilent();
-  Pool pool(Options(TestDatabaseTcpUrl("127.0.0.1,127.0.0.1",
-                                       fmt::format("{},{}", black_hole.port(),
-                                                   TestDatabaseTcpPort())),
-                    2));
+  Pool pool(
+      Options(TestDatabaseTcpUrl("127.0.0.1,127.0.0.1",
+                                 fmt::format("{},{}", black_hole.port(), TestDatabaseTcpPort())),
+              2));
   pool.Start();
   const double ready_after = SecondsUntil(10, [&] { return pool.ready_connections() == 2; });
-  fmt::print(stderr, "figure: ready {:.3f} s after start with a silent first host (0.5 s timeout)\n",
+  fmt::print(stderr,
+             "figure: ready {:.3f} s after start with a silent first host (0.5 s timeout)\n",
              ready_after);
   CHECK(ready_after >= 0.5);
   CHECK(ready_after < 1.5);
@@ -197,12 +197,11 @@ TEST_CASE("a slow host name lookup holds up only its own connections, never the 
   // The lookup stands in for a DNS server that takes 1.5 s; the other host is an address. Of the
   // four connections, two go to each host.
   std::atomic<int> lookups{0};
-  PoolOptions options = Options(TestDatabaseTcpUrl("127.0.0.1,slow.usersvc.test",
-                                                   std::to_string(TestDatabaseTcpPort())),
-                                4);
+  PoolOptions options = Options(
+      TestDatabaseTcpUrl("127.0.0.1,slow.usersvc.test", std::to_string(TestDatabaseTcpPort())), 4);
   options.connect_timeout = absl::Seconds(3);
-  options.resolve = [&lookups](const std::string& host, const std::string&)
-      -> absl::StatusOr<std::vector<std::string>> {
+  options.resolve = [&lookups](const std::string& host,
+                               const std::string&) -> absl::StatusOr<std::vector<std::string>> {
     ++lookups;
     if (host != "slow.usersvc.test") return absl::UnavailableError("unknown host");
     std::this_thread::sleep_for(std::chrono::milliseconds(1500));
@@ -229,8 +228,8 @@ TEST_CASE("a slow host name lookup holds up only its own connections, never the 
 TEST_CASE("a host name's addresses are tried in turn: one that refuses costs nothing") {
   PoolOptions options =
       Options(TestDatabaseTcpUrl("db.usersvc.test", std::to_string(TestDatabaseTcpPort())), 2);
-  options.resolve = [](const std::string&, const std::string&)
-      -> absl::StatusOr<std::vector<std::string>> {
+  options.resolve = [](const std::string&,
+                       const std::string&) -> absl::StatusOr<std::vector<std::string>> {
     return std::vector<std::string>{"127.0.0.2", "127.0.0.1"};  // nothing listens on .2
   };
   Pool pool(std::move(options));
@@ -246,11 +245,11 @@ TEST_CASE("a host name's addresses are tried in turn: one that refuses costs not
 TEST_CASE("a name that does not resolve is skipped for the next host, and localhost resolves") {
   // The unresolvable name fails at once (a real DNS server might take its time to say so);
   // localhost goes through getaddrinfo.
-  PoolOptions options = Options(TestDatabaseTcpUrl("no-such-host.invalid,localhost",
-                                                   std::to_string(TestDatabaseTcpPort())),
-                                2);
-  options.resolve = [](const std::string& host, const std::string& port)
-      -> absl::StatusOr<std::vector<std::string>> {
+  PoolOptions options = Options(
+      TestDatabaseTcpUrl("no-such-host.invalid,localhost", std::to_string(TestDatabaseTcpPort())),
+      2);
+  options.resolve = [](const std::string& host,
+                       const std::string& port) -> absl::StatusOr<std::vector<std::string>> {
     if (host == "no-such-host.invalid") return absl::UnavailableError("no such host");
     return ResolveHost(host, port);
   };
@@ -283,7 +282,8 @@ TEST_CASE("over TLS (sslmode=verify-full) wide results pipelined by the hundred 
   // never reported by the socket again, and a pool that waited for epoll would stall here.
   constexpr int kQueries = 500;
   std::vector<std::future<Result>> results;
-  for (int i = 0; i < kQueries; ++i) results.push_back(ExecuteAsync(pool, kWide, {std::to_string(i)}));
+  for (int i = 0; i < kQueries; ++i)
+    results.push_back(ExecuteAsync(pool, kWide, {std::to_string(i)}));
   int complete = 0;
   for (int i = 0; i < kQueries; ++i) {
     REQUIRE(results[i].wait_for(std::chrono::seconds(20)) == std::future_status::ready);
@@ -298,11 +298,14 @@ TEST_CASE("a host name looked up by the pool still has its certificate checked a
   test::PrivateCluster cluster;
   cluster.ListenOnTcp(certificates.dir());
   cluster.Start();
-  const std::string tls = fmt::format("port={} dbname=usersvc user=usersvc sslmode=verify-full "
-                                      "sslrootcert={}",
-                                      cluster.tcp_port(), certificates.Path("ca.crt"));
-  auto resolve_to_loopback = [](const std::string&, const std::string&)
-      -> absl::StatusOr<std::vector<std::string>> { return std::vector<std::string>{"127.0.0.1"}; };
+  const std::string tls = fmt::format(
+      "port={} dbname=usersvc user=usersvc sslmode=verify-full "
+      "sslrootcert={}",
+      cluster.tcp_port(), certificates.Path("ca.crt"));
+  auto resolve_to_loopback = [](const std::string&,
+                                const std::string&) -> absl::StatusOr<std::vector<std::string>> {
+    return std::vector<std::string>{"127.0.0.1"};
+  };
 
   // localhost, looked up to 127.0.0.1 by the pool and passed as hostaddr=, checked as localhost.
   PoolOptions named = Options("host=localhost " + tls, 1);

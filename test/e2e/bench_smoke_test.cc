@@ -41,9 +41,9 @@ TEST_CASE("bench smoke: the load generator's HTTP/2 engine counts answers and gR
   ServerProcess server;
   auto stub = server.stub();
   TestUser who = CreateTestUser(*stub);
-  const std::string found = RunLoadgen("--engine h2 --call GetUser --data '{\"user_id\":\"" +
-                                       who.user.id() + "\"}' -n 300 -c 32 --connections 2 " +
-                                       server.address());
+  const std::string found =
+      RunLoadgen("--engine h2 --call GetUser --data '{\"user_id\":\"" + who.user.id() +
+                 "\"}' -n 300 -c 32 --connections 2 " + server.address());
   INFO(found);
   CHECK(found.find("[OK]\t300 responses") != std::string::npos);
   // The status comes from the trailers (or a trailers-only answer), as a gRPC client reads it.

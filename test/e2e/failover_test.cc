@@ -22,8 +22,7 @@ double SecondsSince(Clock::time_point start) {
 }
 
 std::string Psql(const PrivateCluster& cluster, const std::string& sql) {
-  const std::string command =
-      fmt::format("psql '{}' -tAc \"{}\" 2>/dev/null", cluster.url(), sql);
+  const std::string command = fmt::format("psql '{}' -tAc \"{}\" 2>/dev/null", cluster.url(), sql);
   FILE* pipe = popen(command.c_str(), "r");
   std::string output;
   char buffer[4096];
@@ -92,7 +91,8 @@ TEST_CASE("After the primary crashes and its replica is promoted, writes resume,
   const auto promoted = Clock::now();
   double writes_after = -1;
   while (SecondsSince(promoted) < 15 && writes_after < 0) {
-    if (last_ok_ns.load() > promoted.time_since_epoch().count()) writes_after = SecondsSince(promoted);
+    if (last_ok_ns.load() > promoted.time_since_epoch().count())
+      writes_after = SecondsSince(promoted);
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   stop = true;

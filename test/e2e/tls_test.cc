@@ -15,7 +15,6 @@
 namespace usersvc::test {
 namespace {
 
-
 std::shared_ptr<grpc::ChannelCredentials> TlsCredentials(const Certificates& certs,
                                                          bool with_client_certificate,
                                                          const std::string& ca = "ca.crt") {

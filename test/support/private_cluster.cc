@@ -51,9 +51,7 @@ std::string PrivateCluster::url() const {
   return fmt::format("postgresql://usersvc@/usersvc?host={}/pg/socket", dir_);
 }
 
-void PrivateCluster::Start() {
-  PgCluster("start", dir_ + "/pg", tcp_port_, ssl_dir_, options_);
-}
+void PrivateCluster::Start() { PgCluster("start", dir_ + "/pg", tcp_port_, ssl_dir_, options_); }
 
 void PrivateCluster::StartAsReplicaOf(const PrivateCluster& primary) {
   PgCluster("replica", dir_ + "/pg " + primary.dir_ + "/pg", tcp_port_, ssl_dir_, options_);

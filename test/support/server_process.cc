@@ -2,8 +2,8 @@
 
 #include <fcntl.h>
 #include <netinet/in.h>
-#include <spawn.h>
 #include <signal.h>
+#include <spawn.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -149,7 +149,8 @@ std::string ServerProcess::ProcessState() const {
   const std::string proc = fmt::format("/proc/{}", pid_);
   std::string state = fmt::format("pid {}", pid_);
   char exe[4096] = {};
-  if (readlink((proc + "/exe").c_str(), exe, sizeof exe - 1) > 0) state += fmt::format(", exe {}", exe);
+  if (readlink((proc + "/exe").c_str(), exe, sizeof exe - 1) > 0)
+    state += fmt::format(", exe {}", exe);
   std::error_code gone;  // the process may have exited
   for (const auto& task : std::filesystem::directory_iterator(proc + "/task", gone)) {
     auto read = [&](const char* file) {
@@ -158,7 +159,8 @@ std::string ServerProcess::ProcessState() const {
       std::getline(in, text);
       return text;
     };
-    state += fmt::format("; {} [{}] wchan {}", read("comm"), read("stat").substr(0, 40), read("wchan"));
+    state +=
+        fmt::format("; {} [{}] wchan {}", read("comm"), read("stat").substr(0, 40), read("wchan"));
   }
   return state;
 }

@@ -27,8 +27,8 @@ namespace {
 const std::filesystem::path kDeploy = std::filesystem::path(USERSVC_SOURCE_DIR) / "deploy";
 const std::string kService = "user.v1.UserService";
 // The RPCs that change nothing: the only ones a retry may repeat after they reached the service.
-const std::set<std::string> kReads = {"GetUser",       "GetUserByEmail", "ListUsers",
-                                      "SearchUsers",   "HealthCheck",    "GetAddress",
+const std::set<std::string> kReads = {"GetUser",       "GetUserByEmail",    "ListUsers",
+                                      "SearchUsers",   "HealthCheck",       "GetAddress",
                                       "ListAddresses", "GetUserPreferences"};
 
 std::vector<YAML::Node> Documents(const std::filesystem::path& path) {
@@ -132,8 +132,8 @@ TEST_CASE("envoy.yaml retries a change only when nothing of it reached the servi
     INFO(name);
     const YAML::Node route = route_of("/" + std::string(kService) + "/" + name);
     REQUIRE(route);
-    const std::vector<std::string> retry_on = absl::StrSplit(
-        route["route"]["retry_policy"]["retry_on"].as<std::string>(), ',');
+    const std::vector<std::string> retry_on =
+        absl::StrSplit(route["route"]["retry_policy"]["retry_on"].as<std::string>(), ',');
     auto retries_on = [&](const char* condition) {
       return std::find(retry_on.begin(), retry_on.end(), condition) != retry_on.end();
     };
@@ -141,7 +141,8 @@ TEST_CASE("envoy.yaml retries a change only when nothing of it reached the servi
     for (const char* safe : {"connect-failure", "refused-stream", "reset-before-request",
                              "unavailable", "resource-exhausted"}) {
       INFO(safe);
-      CHECK((retries_on(safe) || (std::string(safe) == "reset-before-request" && retries_on("reset"))));
+      CHECK((retries_on(safe) ||
+             (std::string(safe) == "reset-before-request" && retries_on("reset"))));
     }
     // A reset (after the request went out), a cancellation or a 5xx may come after a change
     // committed: only reads retry on them.

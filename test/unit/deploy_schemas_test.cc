@@ -121,8 +121,8 @@ void FindDeprecated(const pb::Message& message, const std::string& path,
       return;
     }
     std::unique_ptr<pb::Message> payload(factory.GetPrototype(payload_type)->New());
-    REQUIRE(payload->ParseFromString(
-        reflection->GetString(message, type->FindFieldByName("value"))));
+    REQUIRE(
+        payload->ParseFromString(reflection->GetString(message, type->FindFieldByName("value"))));
     FindDeprecated(*payload, path + "<" + name + ">", factory, deprecated, unresolved);
     return;
   }
@@ -134,9 +134,9 @@ void FindDeprecated(const pb::Message& message, const std::string& path,
     const int count = field->is_repeated() ? reflection->FieldSize(message, field) : 1;
     for (int i = 0; i < count; ++i) {
       if (field->cpp_type() == pb::FieldDescriptor::CPPTYPE_ENUM) {
-        const pb::EnumValueDescriptor* value =
-            field->is_repeated() ? reflection->GetRepeatedEnum(message, field, i)
-                                 : reflection->GetEnum(message, field);
+        const pb::EnumValueDescriptor* value = field->is_repeated()
+                                                   ? reflection->GetRepeatedEnum(message, field, i)
+                                                   : reflection->GetEnum(message, field);
         if (value->options().deprecated()) deprecated->push_back(here + "=" + value->name());
       } else if (field->cpp_type() == pb::FieldDescriptor::CPPTYPE_MESSAGE) {
         const pb::Message& child = field->is_repeated()
@@ -148,7 +148,8 @@ void FindDeprecated(const pb::Message& message, const std::string& path,
   }
 }
 
-TEST_CASE("envoy.yaml is a valid Envoy v3 bootstrap with every @type known and nothing deprecated") {
+TEST_CASE(
+    "envoy.yaml is a valid Envoy v3 bootstrap with every @type known and nothing deprecated") {
   const std::unique_ptr<pb::DescriptorPool> pool = PoolFrom(kSchemas / "envoy-api-v3.pb");
   const std::string bootstrap_type = "envoy.config.bootstrap.v3.Bootstrap";
   const pb::Descriptor* bootstrap = pool->FindMessageTypeByName(bootstrap_type);
