@@ -9,6 +9,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include "callbacks/services.h"
+#include "server/access_control.h"
 #include "server/call_tracker.h"
 #include "server/metrics.h"
 
@@ -18,6 +19,8 @@ namespace usersvc::server {
 struct CallEnvironment {
   callbacks::Services* services;
   CallTracker* tracker;
+  /// Who may call what; every call asks it before its handler runs.
+  AccessControl* access;
   /// Every service this server answers, by full name (for server reflection).
   const std::vector<std::string>* service_names;
 };
@@ -32,6 +35,7 @@ struct MethodInfo {
   /// Health checks are answered during a drain (with NOT_SERVING), so balancers hear of it;
   /// every other call is then refused with UNAVAILABLE.
   bool answers_while_draining = false;
+  MethodAccess access;
 };
 
 /// The class of a generated `Request<Method>` member function: the AsyncService to call it on.

@@ -9,6 +9,7 @@
 #include <absl/strings/numbers.h>
 #include <absl/strings/str_cat.h>
 
+#include "server/container_limits.h"
 #include "storage/pg_connection.h"
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:50051", "gRPC listen address (env USER_SVC_LISTEN)");
@@ -17,9 +18,11 @@ ABSL_FLAG(std::string, database_url, "",
 ABSL_FLAG(std::string, database_read_url, "",
           "PostgreSQL replica for the read-only RPCs (env DATABASE_READ_URL); empty: the primary");
 ABSL_FLAG(int, cq_threads, 0,
-          "completion-queue threads; 0 = one per core (env USER_SVC_CQ_THREADS)");
+          "completion-queue threads; 0 = one per core the container may use (its cgroup CPU "
+          "quota, rounded up) (env USER_SVC_CQ_THREADS)");
 ABSL_FLAG(int, db_connections, 0,
-          "PostgreSQL connections; 0 = two per core (env USER_SVC_DB_CONNECTIONS)");
+          "PostgreSQL connections; 0 = two per core the container may use "
+          "(env USER_SVC_DB_CONNECTIONS)");
 ABSL_FLAG(int, max_pending_queries, 4096,
           "queries queued for the database before calls are shed with RESOURCE_EXHAUSTED "
           "(env USER_SVC_MAX_PENDING_QUERIES)");
@@ -38,6 +41,26 @@ ABSL_FLAG(std::string, tls_client_ca, "",
 ABSL_FLAG(std::string, metrics_listen, "",
           "serve Prometheus metrics at http://<this>/metrics, e.g. 0.0.0.0:9090; empty: off "
           "(env USER_SVC_METRICS_LISTEN)");
+ABSL_FLAG(std::string, auth_jwks_file, "",
+          "JSON Web Key Set whose keys sign callers' bearer tokens (RS256/384/512, ES256/384); "
+          "read again when the file changes. Empty: tokens are not checked "
+          "(env USER_SVC_AUTH_JWKS_FILE)");
+ABSL_FLAG(std::string, auth_issuer, "",
+          "the \"iss\" every token must carry (env USER_SVC_AUTH_ISSUER)");
+ABSL_FLAG(std::string, auth_audience, "",
+          "the \"aud\" every token must hold (env USER_SVC_AUTH_AUDIENCE)");
+ABSL_FLAG(std::string, auth_policy_file, "",
+          "JSON map of client-certificate identities (URI SAN or CN) to scopes, read again when "
+          "it changes; needs --tls_client_ca (env USER_SVC_AUTH_POLICY_FILE)");
+ABSL_FLAG(std::string, rate_limit, "0",
+          "requests per second per caller, and optionally \":BURST\" (e.g. 200:400); callers "
+          "are told apart by identity, by peer address when nothing is authenticated. 0: off "
+          "(env USER_SVC_RATE_LIMIT)");
+ABSL_FLAG(bool, reflection, true, "serve gRPC server reflection (env USER_SVC_REFLECTION)");
+ABSL_FLAG(int, grpc_memory_mb, 0,
+          "memory gRPC may hold for connections and requests in flight before it stops reading "
+          "(a resource quota); 0 = half the container's memory limit, or 1024 without one "
+          "(env USER_SVC_GRPC_MEMORY_MB)");
 ABSL_FLAG(std::string, log_level, "info", "debug, info, warning or error (env USER_SVC_LOG_LEVEL)");
 
 namespace usersvc::server {
@@ -74,10 +97,29 @@ absl::Status ApplyEnvironment() {
   if (const char* value = env("USER_SVC_TLS_CERT")) absl::SetFlag(&FLAGS_tls_cert, value);
   if (const char* value = env("USER_SVC_TLS_KEY")) absl::SetFlag(&FLAGS_tls_key, value);
   if (const char* value = env("USER_SVC_TLS_CLIENT_CA")) absl::SetFlag(&FLAGS_tls_client_ca, value);
+  if (const char* value = env("USER_SVC_AUTH_JWKS_FILE")) {
+    absl::SetFlag(&FLAGS_auth_jwks_file, value);
+  }
+  if (const char* value = env("USER_SVC_AUTH_ISSUER")) absl::SetFlag(&FLAGS_auth_issuer, value);
+  if (const char* value = env("USER_SVC_AUTH_AUDIENCE")) {
+    absl::SetFlag(&FLAGS_auth_audience, value);
+  }
+  if (const char* value = env("USER_SVC_AUTH_POLICY_FILE")) {
+    absl::SetFlag(&FLAGS_auth_policy_file, value);
+  }
+  if (const char* value = env("USER_SVC_RATE_LIMIT")) absl::SetFlag(&FLAGS_rate_limit, value);
+  if (const char* value = env("USER_SVC_REFLECTION")) {
+    bool enabled = true;
+    if (!absl::SimpleAtob(value, &enabled)) {
+      return absl::InvalidArgumentError("USER_SVC_REFLECTION: not true or false");
+    }
+    absl::SetFlag(&FLAGS_reflection, enabled);
+  }
   for (auto status : {set_int(FLAGS_cq_threads, "USER_SVC_CQ_THREADS"),
                       set_int(FLAGS_db_connections, "USER_SVC_DB_CONNECTIONS"),
                       set_int(FLAGS_max_pending_queries, "USER_SVC_MAX_PENDING_QUERIES"),
-                      set_int(FLAGS_drain_seconds, "USER_SVC_DRAIN_SECONDS")}) {
+                      set_int(FLAGS_drain_seconds, "USER_SVC_DRAIN_SECONDS"),
+                      set_int(FLAGS_grpc_memory_mb, "USER_SVC_GRPC_MEMORY_MB")}) {
     if (!status.ok()) return status;
   }
   return absl::OkStatus();
@@ -97,7 +139,8 @@ absl::StatusOr<Config> LoadConfig(int argc, char** argv) {
   config.listen = absl::GetFlag(FLAGS_listen);
   config.database_url = absl::GetFlag(FLAGS_database_url);
   config.database_read_url = absl::GetFlag(FLAGS_database_read_url);
-  const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  const ContainerLimits limits = ThisContainerLimits();
+  const int cores = limits.cores;
   config.cq_threads = absl::GetFlag(FLAGS_cq_threads);
   if (config.cq_threads == 0) config.cq_threads = cores;
   config.db_connections = absl::GetFlag(FLAGS_db_connections);
@@ -108,6 +151,20 @@ absl::StatusOr<Config> LoadConfig(int argc, char** argv) {
   config.metrics_listen = absl::GetFlag(FLAGS_metrics_listen);
   config.tls = {absl::GetFlag(FLAGS_tls_cert), absl::GetFlag(FLAGS_tls_key),
                 absl::GetFlag(FLAGS_tls_client_ca)};
+  config.access.jwks_file = absl::GetFlag(FLAGS_auth_jwks_file);
+  config.access.jwt.issuer = absl::GetFlag(FLAGS_auth_issuer);
+  config.access.jwt.audience = absl::GetFlag(FLAGS_auth_audience);
+  config.access.policy_file = absl::GetFlag(FLAGS_auth_policy_file);
+  config.access.client_certificates = !config.tls.client_ca.empty();
+  absl::StatusOr<auth::RateLimit> rate_limit = auth::ParseRateLimit(absl::GetFlag(FLAGS_rate_limit));
+  if (!rate_limit.ok()) return rate_limit.status();
+  config.access.rate_limit = *rate_limit;
+  config.reflection = absl::GetFlag(FLAGS_reflection);
+  const int grpc_memory_mb = absl::GetFlag(FLAGS_grpc_memory_mb);
+  if (grpc_memory_mb < 0) return absl::InvalidArgumentError("--grpc_memory_mb: must not be negative");
+  config.grpc_memory_bytes =
+      grpc_memory_mb > 0 ? static_cast<size_t>(grpc_memory_mb) << 20
+                         : static_cast<size_t>(limits.memory_bytes.value_or(int64_t{2048} << 20) / 2);
   for (size_t i = 1; i < positional.size(); ++i) config.arguments.emplace_back(positional[i]);
 
   if (config.database_url.empty()) {
@@ -147,6 +204,14 @@ void LogConfig(const Config& config) {
        {"max_pending_queries", config.max_pending_queries},
        {"drain_seconds", config.drain_seconds},
        {"metrics_listen", config.metrics_listen},
+       {"auth", config.access.jwks_file.empty() && config.access.policy_file.empty()
+                    ? "off"
+                    : config.access.policy_file.empty() ? "jwt"
+                    : config.access.jwks_file.empty()   ? "client certificates"
+                                                        : "jwt and client certificates"},
+       {"rate_limit", config.access.rate_limit.per_second},
+       {"reflection", config.reflection ? "on" : "off"},
+       {"grpc_memory_mb", static_cast<int64_t>(config.grpc_memory_bytes >> 20)},
        {"tls", config.tls.cert.empty()        ? "off"
                : config.tls.client_ca.empty() ? "on"
                                               : "mutual"}});

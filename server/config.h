@@ -5,6 +5,8 @@
 
 #include <absl/status/statusor.h>
 
+#include "auth/rate_limiter.h"
+#include "server/access_control.h"
 #include "server/credentials.h"
 #include "storage/log.h"
 
@@ -22,6 +24,9 @@ struct Config {
   std::string page_token_key;  // secret: never logged
   TlsFiles tls;
   std::string metrics_listen;  // empty: no /metrics
+  AccessOptions access;
+  bool reflection;
+  size_t grpc_memory_bytes;
   LogLevel log_level;
   /// Positional arguments left after the flags ("migrate").
   std::vector<std::string> arguments;

@@ -63,6 +63,16 @@ int Serve(const server::Config& config, const sigset_t& signals) {
     return 2;
   }
   server::Metrics metrics;
+  auto access = server::AccessControl::Create(config.access, metrics.registry());
+  if (!access.ok()) {
+    Log(LogLevel::kError, "cannot start", {{"error", access.status().message()}});
+    return 2;
+  }
+  if (!(*access)->authenticates()) {
+    Log(LogLevel::kWarning,
+        "callers are not authenticated: anyone who reaches the port may call every RPC "
+        "(see --auth_jwks_file, --auth_policy_file)");
+  }
   if (!config.metrics_listen.empty()) {
     if (auto status = metrics.Serve(config.metrics_listen); !status.ok()) {
       Log(LogLevel::kError, "cannot start", {{"error", status.message()}});
@@ -121,6 +131,9 @@ int Serve(const server::Config& config, const sigset_t& signals) {
   server_options.cq_threads = config.cq_threads;
   server_options.credentials = *std::move(credentials);
   server_options.metrics = &metrics;
+  server_options.access = access->get();
+  server_options.reflection = config.reflection;
+  server_options.memory_quota_bytes = config.grpc_memory_bytes;
   server::Server server(server_options, services);
   if (auto status = server.Start(); !status.ok()) {
     Log(LogLevel::kError, "cannot start", {{"error", status.message()}});

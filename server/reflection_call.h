@@ -43,6 +43,9 @@ class ReflectionCall {
     started_ = absl::Now();
     method_.metrics->started->Increment();
     if (draining) return Finish(absl::UnavailableError("server is shutting down"));
+    if (absl::Status admitted = env_.access->Admit(context_, method_.access); !admitted.ok()) {
+      return Finish(admitted);
+    }
     stream_.Read(&request_, &read_tag_);
   }
 

@@ -2,7 +2,9 @@
 
 #include <fmt/format.h>
 #include <google/protobuf/descriptor.h>
+#include <grpcpp/resource_quota.h>
 
+#include "auth/method_scopes.h"
 #include "callbacks/addresses.h"
 #include "callbacks/health.h"
 #include "callbacks/listing.h"
@@ -50,12 +52,13 @@ std::string_view CallType(const google::protobuf::MethodDescriptor& method) {
 Server::Server(ServerOptions options, callbacks::Services& services)
     : options_(std::move(options)),
       services_(services),
-      env_{&services_, &tracker_, &service_names_} {}
+      env_{&services_, &tracker_, options_.access, &service_names_} {}
 
 Server::~Server() = default;
 
 absl::Status Server::Register(grpc::Service& service, std::string_view service_name,
-                              std::span<const MethodEntry> entries) {
+                              std::span<const MethodEntry> entries,
+                              MethodAccess::Kind kind) {
   const google::protobuf::ServiceDescriptor* descriptor =
       google::protobuf::DescriptorPool::generated_pool()->FindServiceByName(
           std::string(service_name));
@@ -70,9 +73,18 @@ absl::Status Server::Register(grpc::Service& service, std::string_view service_n
     if (method == nullptr) {
       return absl::InternalError(fmt::format("{} has no method {}", service_name, entry.name));
     }
+    MethodAccess access{kind};
+    if (kind == MethodAccess::Kind::kNeedsScope) {
+      std::optional<auth::Scope> scope = auth::RequiredScope(entry.name);
+      if (!scope) {
+        return absl::InternalError(
+            fmt::format("{}.{} has no scope in auth/method_scopes.cc", service_name, entry.name));
+      }
+      access.scope = *scope;
+    }
     methods_.push_back({&service, std::string(service_name), std::string(entry.name),
                         &options_.metrics->ForMethod(service_name, entry.name, CallType(*method)),
-                        entry.answers_while_draining});
+                        entry.answers_while_draining, access});
     registrations_.push_back({&methods_.back(), entry.arm,
                               entry.waiting > 0 ? entry.waiting : options_.calls_per_method});
   }
@@ -138,15 +150,20 @@ absl::Status Server::Start() {
            reflection_v1alpha::ServerReflectionResponse>::Arm,
        1},
   };
-  for (absl::Status registered : {
-           Register(users_, user::v1::UserService::service_full_name(), kUserMethods),
-           Register(health_, grpc::health::v1::Health::service_full_name(), kHealthMethods),
-           Register(reflection_, reflection_v1::ServerReflection::service_full_name(),
-                    kReflectionV1Methods),
-           Register(reflection_v1alpha_, reflection_v1alpha::ServerReflection::service_full_name(),
-                    kReflectionV1alphaMethods),
-       }) {
-    if (!registered.ok()) return registered;
+  using enum MethodAccess::Kind;
+  std::vector<absl::Status> registered = {
+      Register(users_, user::v1::UserService::service_full_name(), kUserMethods, kNeedsScope),
+      Register(health_, grpc::health::v1::Health::service_full_name(), kHealthMethods, kOpen),
+  };
+  if (options_.reflection) {
+    registered.push_back(Register(reflection_, reflection_v1::ServerReflection::service_full_name(),
+                                  kReflectionV1Methods, kAnyCaller));
+    registered.push_back(Register(reflection_v1alpha_,
+                                  reflection_v1alpha::ServerReflection::service_full_name(),
+                                  kReflectionV1alphaMethods, kAnyCaller));
+  }
+  for (const absl::Status& status : registered) {
+    if (!status.ok()) return status;
   }
 
   grpc::ServerBuilder builder;
@@ -156,11 +173,18 @@ absl::Status Server::Start() {
   SetKeepalive(builder);
   // A port that another process already holds is an error, not a share of its connections.
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
-  for (grpc::Service* service : std::initializer_list<grpc::Service*>{
-           &users_, &health_, &reflection_, &reflection_v1alpha_}) {
-    builder.RegisterService(service);
+  builder.RegisterService(&users_);
+  builder.RegisterService(&health_);
+  if (options_.reflection) {
+    builder.RegisterService(&reflection_);
+    builder.RegisterService(&reflection_v1alpha_);
   }
   builder.SetMaxReceiveMessageSize(kMaxRequestBytes);
+  if (options_.memory_quota_bytes > 0) {
+    grpc::ResourceQuota quota("usersvc");
+    quota.Resize(options_.memory_quota_bytes);
+    builder.SetResourceQuota(quota);
+  }
   for (int i = 0; i < options_.cq_threads; ++i) cqs_.push_back(builder.AddCompletionQueue());
   server_ = builder.BuildAndStart();
   if (server_ == nullptr || port_ == 0) {

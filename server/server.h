@@ -36,6 +36,13 @@ struct ServerOptions {
   Metrics* metrics = nullptr;
   /// Plaintext unless set (see server/credentials.h).
   std::shared_ptr<grpc::ServerCredentials> credentials;
+  /// Who may call what; required.
+  AccessControl* access = nullptr;
+  /// Whether server reflection (v1 and v1alpha) is served.
+  bool reflection = true;
+  /// What gRPC may allocate for connections and messages in flight; beyond it, reads from the
+  /// network wait, so concurrent large requests cannot exhaust memory. 0: no bound.
+  size_t memory_quota_bytes = 0;
 };
 
 /// The gRPC front: completion queues each polled by one thread of ours, one call object per
@@ -70,6 +77,7 @@ class Server {
     int waiting = 0;
     bool answers_while_draining = false;
   };
+  
   struct Registration {
     const MethodInfo* method;
     ArmFunction arm;
@@ -78,8 +86,10 @@ class Server {
 
   /// Checks that `entries` serve every method of the service named `service_name` exactly once,
   /// and records them; an error names the method that is missing or unknown.
+  /// Methods of a service with `kind` kNeedsScope take their scope from auth/method_scopes.h,
+  /// which must name one for each.
   absl::Status Register(grpc::Service& service, std::string_view service_name,
-                        std::span<const MethodEntry> entries);
+                        std::span<const MethodEntry> entries, MethodAccess::Kind kind);
   void PollLoop(grpc::ServerCompletionQueue* cq);
   void OnProbeAlarm(bool ok);
 

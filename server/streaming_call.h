@@ -162,6 +162,10 @@ class ServerStreamingCall {
       writer_->Finish(absl::UnavailableError("server is shutting down"));
       return;
     }
+    if (absl::Status admitted = env_.access->Admit(context_, method_.access); !admitted.ok()) {
+      writer_->Finish(std::move(admitted));
+      return;
+    }
     kHandler(*env_.services, callbacks::StreamExchange<Request, Response>{&request_, writer_,
                                                                           DeadlineOf(context_)});
   }

@@ -72,6 +72,10 @@ class UnaryCall {
       Finish(absl::UnavailableError("server is shutting down"));
       return;
     }
+    if (absl::Status admitted = env_.access->Admit(context_, method_.access); !admitted.ok()) {
+      Finish(std::move(admitted));
+      return;
+    }
     kHandler(*env_.services, callbacks::Exchange<Request, Response>{
                                  &request_, &response_, DeadlineOf(context_),
                                  [this](absl::Status status) { Finish(std::move(status)); }});

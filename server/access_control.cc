@@ -1,0 +1,186 @@
+#include "server/access_control.h"
+
+#include <absl/strings/ascii.h>
+#include <absl/strings/match.h>
+#include <absl/time/clock.h>
+
+#include "google/rpc/error_details.pb.h"
+#include "storage/log.h"
+
+namespace usersvc::server {
+namespace {
+
+constexpr char kRetryInfoType[] = "type.googleapis.com/google.rpc.RetryInfo";
+
+/// The token of an `authorization: Bearer <token>` header; "" when there is none, nullopt when
+/// the header is there but is not one bearer token (two headers, another scheme).
+std::optional<std::string_view> BearerToken(const grpc::ServerContext& context) {
+  const auto& metadata = context.client_metadata();
+  auto [first, last] = metadata.equal_range("authorization");
+  if (first == last) return std::string_view();
+  if (std::next(first) != last) return std::nullopt;
+  const absl::string_view header(first->second.data(), first->second.size());
+  constexpr absl::string_view kScheme = "bearer ";
+  if (header.size() <= kScheme.size() ||
+      !absl::EqualsIgnoreCase(header.substr(0, kScheme.size()), kScheme)) {
+    return std::nullopt;
+  }
+  const absl::string_view token = absl::StripAsciiWhitespace(header.substr(kScheme.size()));
+  return std::string_view(token.data(), token.size());
+}
+
+/// The peer's address without its port ("ipv4:10.0.0.7"), the rate limit's key for a caller with
+/// no identity: the port changes with every connection.
+std::string PeerAddress(const grpc::ServerContext& context) {
+  std::string peer = context.peer();
+  if (absl::StartsWith(peer, "ipv4:") || absl::StartsWith(peer, "ipv6:")) {
+    if (size_t colon = peer.rfind(':'); colon > 4) peer.resize(colon);
+  }
+  return peer;
+}
+
+absl::Status RateLimited(absl::Duration retry_after) {
+  absl::Status status =
+      absl::ResourceExhaustedError("rate limit exceeded for this caller; retry later");
+  google::rpc::RetryInfo retry;
+  const int64_t nanos = absl::ToInt64Nanoseconds(retry_after);
+  retry.mutable_retry_delay()->set_seconds(nanos / 1'000'000'000);
+  retry.mutable_retry_delay()->set_nanos(static_cast<int32_t>(nanos % 1'000'000'000));
+  status.SetPayload(kRetryInfoType, absl::Cord(retry.SerializeAsString()));
+  return status;
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<AccessControl>> AccessControl::Create(
+    const AccessOptions& options, prometheus::Registry& registry) {
+  if (!options.jwks_file.empty() && (options.jwt.issuer.empty() || options.jwt.audience.empty())) {
+    return absl::InvalidArgumentError("--auth_jwks_file: needs --auth_issuer and --auth_audience");
+  }
+  if (!options.policy_file.empty() && !options.client_certificates) {
+    return absl::InvalidArgumentError(
+        "--auth_policy_file: needs --tls_client_ca (client certificates)");
+  }
+  std::unique_ptr<AccessControl> access(new AccessControl(options, registry));
+  if (!options.jwks_file.empty()) {
+    auto watch = WatchedFile::Watch(
+        options.jwks_file, "watch-jwks", [raw = access.get()](const std::string& content) {
+          absl::StatusOr<std::shared_ptr<const auth::KeySet>> keys =
+              auth::KeySet::FromJwks(content);
+          if (!keys.ok()) return keys.status();
+          raw->keys_.store(*std::move(keys));
+          return absl::OkStatus();
+        });
+    if (!watch.ok()) return absl::InvalidArgumentError("--auth_jwks_file: " + std::string(watch.status().message()));
+    access->jwks_watch_ = *std::move(watch);
+  }
+  if (!options.policy_file.empty()) {
+    auto watch = WatchedFile::Watch(
+        options.policy_file, "watch-policy", [raw = access.get()](const std::string& content) {
+          absl::StatusOr<std::shared_ptr<const auth::CertificatePolicy>> policy =
+              auth::CertificatePolicy::FromJson(content);
+          if (!policy.ok()) return policy.status();
+          raw->policy_.store(*std::move(policy));
+          return absl::OkStatus();
+        });
+    if (!watch.ok()) return absl::InvalidArgumentError("--auth_policy_file: " + std::string(watch.status().message()));
+    access->policy_watch_ = *std::move(watch);
+  }
+  return access;
+}
+
+AccessControl::AccessControl(const AccessOptions& options, prometheus::Registry& registry)
+    : authenticates_(!options.jwks_file.empty() || !options.policy_file.empty()),
+      checks_tokens_(!options.jwks_file.empty()),
+      client_certificates_(options.client_certificates),
+      jwt_rules_(options.jwt),
+      refusals_(prometheus::BuildCounter()
+                    .Name("usersvc_access_refusals_total")
+                    .Help("Calls refused before their handler ran, by reason")
+                    .Register(registry)),
+      no_credentials_(refusals_.Add({{"reason", "no_credentials"}})),
+      bad_token_(refusals_.Add({{"reason", "bad_token"}})),
+      no_scope_(refusals_.Add({{"reason", "no_scope"}})),
+      rate_limited_(refusals_.Add({{"reason", "rate_limited"}})) {
+  if (options.rate_limit.per_second > 0) limiter_.emplace(options.rate_limit);
+}
+
+absl::Status AccessControl::Refuse(prometheus::Counter& counter, absl::Status status) {
+  counter.Increment();
+  return status;
+}
+
+std::optional<AccessControl::Caller> AccessControl::CertificateCaller(
+    const grpc::ServerContext& context) const {
+  if (!client_certificates_) return std::nullopt;
+  const std::shared_ptr<const grpc::AuthContext> auth = context.auth_context();
+  if (auth == nullptr || !auth->IsPeerAuthenticated()) return std::nullopt;
+  const std::shared_ptr<const auth::CertificatePolicy> policy = policy_.load();
+  // The first URI SAN the policy lists, else the first URI SAN, else the subject CN.
+  std::optional<Caller> unlisted;
+  for (const char* property : {GRPC_PEER_URI_PROPERTY_NAME, GRPC_X509_CN_PROPERTY_NAME}) {
+    for (const grpc::string_ref& value : auth->FindPropertyValues(property)) {
+      std::string identity(value.data(), value.size());
+      if (policy != nullptr) {
+        if (std::optional<auth::ScopeSet> scopes = policy->ScopesOf(identity)) {
+          return Caller{"x509:" + identity, *scopes};
+        }
+      }
+      if (!unlisted) unlisted = Caller{"x509:" + identity, {}};
+    }
+  }
+  return unlisted;
+}
+
+absl::StatusOr<AccessControl::Caller> AccessControl::Authenticate(
+    const grpc::ServerContext& context) {
+  std::optional<std::string_view> token = BearerToken(context);
+  // A token, when one is sent, decides: a bad one is refused even over a good certificate, so a
+  // caller never silently ends up as someone else than it said.
+  if (checks_tokens_ && (!token || !token->empty())) {
+    if (!token) return Refuse(bad_token_, absl::UnauthenticatedError("invalid bearer token"));
+    const std::shared_ptr<const auth::KeySet> keys = keys_.load();
+    absl::StatusOr<auth::VerifiedToken> verified =
+        auth::VerifyJwt(*token, *keys, jwt_rules_, absl::Now());
+    if (!verified.ok()) {
+      Log(LogLevel::kDebug, "bearer token refused", {{"reason", verified.status().message()}});
+      return Refuse(bad_token_, absl::UnauthenticatedError("invalid bearer token"));
+    }
+    return Caller{"jwt:" + verified->subject, verified->scopes};
+  }
+  if (std::optional<Caller> caller = CertificateCaller(context)) return *std::move(caller);
+  return Refuse(no_credentials_,
+                absl::UnauthenticatedError(checks_tokens_
+                                               ? "no credentials: send a bearer token"
+                                               : "no credentials: present a client certificate"));
+}
+
+absl::Status AccessControl::Admit(const grpc::ServerContext& context,
+                                  const MethodAccess& access) {
+  if (access.kind == MethodAccess::Kind::kOpen || (!authenticates_ && !limiter_)) {
+    return absl::OkStatus();
+  }
+  std::string rate_key;
+  if (authenticates_) {
+    absl::StatusOr<Caller> caller = Authenticate(context);
+    if (!caller.ok()) return caller.status();
+    if (access.kind == MethodAccess::Kind::kNeedsScope && !caller->scopes.Has(access.scope)) {
+      return Refuse(no_scope_, absl::PermissionDeniedError(
+                                   "the caller lacks the scope " +
+                                   std::string(auth::ScopeName(access.scope))));
+    }
+    rate_key = std::move(caller->identity);
+  } else if (std::optional<Caller> caller = CertificateCaller(context)) {
+    rate_key = std::move(caller->identity);
+  } else {
+    rate_key = PeerAddress(context);
+  }
+  if (limiter_) {
+    if (std::optional<absl::Duration> retry_after = limiter_->Take(rate_key, absl::Now())) {
+      return Refuse(rate_limited_, RateLimited(*retry_after));
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace usersvc::server
