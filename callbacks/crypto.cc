@@ -1,14 +1,24 @@
 #include "callbacks/crypto.h"
 
+#include <atomic>
 #include <cstdint>
 
 #include <sodium.h>
 
 namespace usersvc::callbacks {
 
+namespace {
+
+std::atomic<int64_t> argon2id_runs = 0;
+
+}  // namespace
+
 bool InitCrypto() { return sodium_init() >= 0; }
 
+int64_t Argon2idRuns() { return argon2id_runs.load(std::memory_order_relaxed); }
+
 std::optional<std::string> HashPassword(std::string_view password) {
+  argon2id_runs.fetch_add(1, std::memory_order_relaxed);
   char hash[crypto_pwhash_STRBYTES];
   if (crypto_pwhash_str_alg(hash, password.data(), password.size(), kArgon2OpsLimit,
                             kArgon2MemLimitBytes, crypto_pwhash_ALG_ARGON2ID13) != 0) {
@@ -18,6 +28,7 @@ std::optional<std::string> HashPassword(std::string_view password) {
 }
 
 bool VerifyPassword(std::string_view hash, std::string_view password) {
+  argon2id_runs.fetch_add(1, std::memory_order_relaxed);
   const std::string terminated(hash);  // libsodium wants a NUL-terminated hash string
   return crypto_pwhash_str_verify(terminated.c_str(), password.data(), password.size()) == 0;
 }

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstdint>
 #include <initializer_list>
 #include <optional>
 #include <string>
@@ -21,6 +22,10 @@ std::optional<std::string> HashPassword(std::string_view password);
 
 /// Whether `password` matches `hash`, in time independent of where they differ.
 bool VerifyPassword(std::string_view hash, std::string_view password);
+
+/// How many argon2id computations (hashes and verifications) this process has run: what an
+/// attacker would try to make the service spend. Exported as usersvc_argon2id_runs_total.
+int64_t Argon2idRuns();
 
 /// A digest of a request's arguments (each length-prefixed, so no two lists collide), as the text
 /// form of a bytea ("\x…"). For idempotency checks; never fed a password.

@@ -69,6 +69,7 @@ void PurgeExpired(Services& services) {
   };
   purge(storage::queries::kPurgeExpiredTokens, "user_tokens");
   purge(storage::queries::kPurgeOldRequestOutcomes, "request_outcomes");
+  purge(storage::queries::kPurgeOldResetRequests, "password_reset_requests");
 }
 
 void HealthCheck(Services& services,

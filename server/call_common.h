@@ -36,6 +36,9 @@ struct MethodInfo {
   /// every other call is then refused with UNAVAILABLE.
   bool answers_while_draining = false;
   MethodAccess access;
+  /// The answer waits until this long after the call began, whatever the handler did: for an RPC
+  /// whose timing must not tell its cases apart (RequestPasswordReset: account or none).
+  absl::Duration answer_no_sooner_than = absl::ZeroDuration();
 };
 
 /// The class of a generated `Request<Method>` member function: the AsyncService to call it on.

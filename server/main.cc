@@ -31,7 +31,10 @@ namespace {
 using namespace usersvc;  // NOLINT: main wires every layer together
 
 constexpr char kVersion[] = "0.1.0";
-constexpr size_t kMaxQueuedHashes = 1024;
+// argon2id work waiting per CPU thread before calls are shed with RESOURCE_EXHAUSTED: about a
+// second's worth (bench/run measures one run), beyond which most callers' deadlines would pass
+// in the queue anyway.
+constexpr size_t kQueuedHashesPerThread = 32;
 
 /// Blocks SIGTERM and SIGINT in every thread (call before any is started), so that only
 /// WaitForSignal sees them.
@@ -114,7 +117,7 @@ int Serve(const server::Config& config, const sigset_t& signals) {
     metrics.WatchPool("replica", *replica_pool);
   }
   storage::Pool& read_pool = replica_pool ? *replica_pool : pool;
-  callbacks::CpuPool cpu(config.cq_threads, kMaxQueuedHashes);
+  callbacks::CpuPool cpu(config.cq_threads, config.cq_threads * kQueuedHashesPerThread);
 
   if (config.page_token_key.empty()) {
     Log(LogLevel::kWarning,

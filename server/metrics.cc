@@ -5,6 +5,8 @@
 #include <prometheus/collectable.h>
 #include <prometheus/metric_family.h>
 
+#include "callbacks/crypto.h"
+
 namespace usersvc::server {
 namespace {
 
@@ -51,8 +53,15 @@ class Metrics::PoolCollector : public prometheus::Collectable {
         {"usersvc_db_queries_queued", "Queries waiting for a pool connection",
          [](const storage::Pool& p) { return double(p.queued()); }},
     };
-    std::lock_guard lock(mutex_);
     std::vector<prometheus::MetricFamily> families;
+    // Not a pool's, but read the same way, at each scrape.
+    prometheus::ClientMetric runs;
+    runs.counter.value = static_cast<double>(callbacks::Argon2idRuns());
+    families.push_back({"usersvc_argon2id_runs_total",
+                        "argon2id hashes and verifications computed (the CPU pool's work)",
+                        prometheus::MetricType::Counter,
+                        {runs}});
+    std::lock_guard lock(mutex_);
     for (const Gauge& gauge : kGauges) {
       prometheus::MetricFamily family{gauge.name, gauge.help, prometheus::MetricType::Gauge, {}};
       for (const auto& [role, pool] : pools_) {

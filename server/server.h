@@ -69,15 +69,15 @@ class Server {
  private:
   using ArmFunction = void (*)(CallEnvironment&, const MethodInfo&, grpc::ServerCompletionQueue*);
   /// A line of the registration tables in server.cc: a method of a service by name, the call
-  /// object that serves it, how many of those wait per queue (0: calls_per_method), and whether
-  /// it is answered during a drain (see MethodInfo).
+  /// object that serves it, how many of those wait per queue (0: calls_per_method), whether it is
+  /// answered during a drain and how soon it may answer (see MethodInfo).
   struct MethodEntry {
     std::string_view name;
     ArmFunction arm;
     int waiting = 0;
     bool answers_while_draining = false;
+    absl::Duration answer_no_sooner_than = absl::ZeroDuration();
   };
-  
   struct Registration {
     const MethodInfo* method;
     ArmFunction arm;

@@ -1,9 +1,11 @@
 #pragma once
 
 #include <atomic>
+#include <memory>
 #include <string>
 
 #include <absl/time/clock.h>
+#include <grpcpp/alarm.h>
 #include <grpcpp/grpcpp.h>
 
 #include "callbacks/exchange.h"
@@ -83,6 +85,21 @@ class UnaryCall {
 
   // Runs on whichever thread the handler finished on (CQ, database or CPU pool thread).
   void Finish(absl::Status status) {
+    if (method_.answer_no_sooner_than > absl::ZeroDuration()) {
+      const absl::Time earliest = started_ + method_.answer_no_sooner_than;
+      if (absl::Now() < earliest) {
+        padded_status_ = std::move(status);
+        padding_ = std::make_unique<grpc::Alarm>();
+        padding_->Set(cq_, absl::ToChronoTime(earliest), &padding_tag_);
+        return;  // OnPadded answers, and lets go in this thread's stead
+      }
+    }
+    Answer(std::move(status));
+  }
+
+  void OnPadded(bool) { Answer(std::move(padded_status_)); }
+
+  void Answer(absl::Status status) {
     method_.metrics->Finished(status.code(), absl::Now() - started_);
     LogCall(method_, context_, status, started_, request_id_);
     state_ = State::kAwaitFinish;
@@ -121,6 +138,10 @@ class UnaryCall {
   std::string request_id_;
   MemberTag<UnaryCall, &UnaryCall::OnRequest> request_tag_{this};
   MemberTag<UnaryCall, &UnaryCall::OnFinished> finish_tag_{this};
+  // Only for methods that answer no sooner than a set time (see MethodInfo).
+  std::unique_ptr<grpc::Alarm> padding_;
+  absl::Status padded_status_;
+  MemberTag<UnaryCall, &UnaryCall::OnPadded> padding_tag_{this};
 };
 
 }  // namespace usersvc::server

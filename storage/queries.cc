@@ -118,6 +118,16 @@ const Statement kIssuePasswordReset{
     "issue_password_reset",
     "SELECT usersvc_issue_password_reset_once($5, $6, $1, $2, $3, $4::interval)"};
 
+// ResetPassword's look before it hashes: whether the token could still be used, and whether the
+// request_id names an outcome already recorded (then the answer is that, and nothing is hashed).
+const Statement kSelectResetCheck{
+    "select_reset_check",
+    "SELECT EXISTS (SELECT 1 FROM user_tokens WHERE token_hash = $1 AND purpose = 'password_reset'"
+    "                 AND used_at IS NULL AND expires_at > now()),"
+    "  (SELECT o.method = 'ResetPassword' AND o.fingerprint = $3::bytea"
+    "     FROM request_outcomes o WHERE o.request_id = $2::uuid)",
+    /*read_only=*/true};
+
 const Statement kResetPassword{"reset_password",
                                "SELECT usersvc_reset_password_once($3, $4, $1, $2)"};
 
@@ -231,6 +241,12 @@ const Statement kPurgeOldRequestOutcomes{
     "  SELECT request_id FROM request_outcomes WHERE created_at < now() - interval '1 day'"
     "  LIMIT 1000 FOR UPDATE SKIP LOCKED)"};
 
+const Statement kPurgeOldResetRequests{
+    "purge_old_reset_requests",
+    "DELETE FROM password_reset_requests WHERE ctid IN ("
+    "  SELECT ctid FROM password_reset_requests WHERE requested_at < now() - interval '1 day'"
+    "  LIMIT 1000 FOR UPDATE SKIP LOCKED)"};
+
 const Statement kProbe{"probe", "SELECT 1",
                        /*read_only=*/true};
 
@@ -259,12 +275,14 @@ std::vector<Statement> All() {
                                 kSelectPasswordCheck,
                                 kChangePassword,
                                 kIssuePasswordReset,
+                                kSelectResetCheck,
                                 kResetPassword,
                                 kGetPreferences,
                                 kUpdatePreferences,
                                 kSearchUsers,
                                 kPurgeExpiredTokens,
                                 kPurgeOldRequestOutcomes,
+                                kPurgeOldResetRequests,
                                 kProbe};
   for (const Statement& list : ListStatementsOnce().statements) all.push_back(list);
   return all;

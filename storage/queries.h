@@ -101,6 +101,10 @@ extern const Statement kSelectPasswordCheck;
 extern const Statement kChangePassword;
 /// $1 email (normalised), $2 token hash, $3 raw token, $4 lifetime, $5 $6 the request key.
 extern const Statement kIssuePasswordReset;
+/// $1 token hash, $2 $3 ResetPassword's request key. One row: whether the token is still usable,
+/// and whether an outcome was recorded under the key (NULL none, true by a ResetPassword with the
+/// same arguments, false otherwise).
+extern const Statement kSelectResetCheck;
 /// $1 token hash, $2 new password hash, $3 $4 the request key.
 extern const Statement kResetPassword;
 
@@ -144,6 +148,8 @@ extern const Statement kPurgeExpiredTokens;
 /// Deletes up to 1,000 request outcomes older than a day (their request_ids can be used afresh);
 /// run every minute.
 extern const Statement kPurgeOldRequestOutcomes;
+/// Deletes up to 1,000 rows of the reset-request log older than a day; run every minute.
+extern const Statement kPurgeOldResetRequests;
 
 /// The health probe.
 extern const Statement kProbe;

@@ -86,7 +86,7 @@ grpc::StatusCode CallByName(grpc::GenericStub& stub, const std::string& method,
 
 }  // namespace
 
-TEST_CASE("With a JWKS, calls need a valid bearer token; the refusal says nothing of why") {
+TEST_CASE("With a JWKS, calls need a valid bearer token, and a refusal says nothing of why") {
   const SigningKey rsa(SigningKey::Type::kRsa2048, "rsa-1");
   const SigningKey ec(SigningKey::Type::kEcP256, "ec-1");
   const SigningKey stranger(SigningKey::Type::kRsa2048, "rsa-1");
@@ -329,7 +329,7 @@ TEST_CASE("Client certificates are identities: their URI SAN or CN maps to scope
   CHECK(GetUserWith(*orders, "").error_code() == grpc::StatusCode::PERMISSION_DENIED);
 }
 
-TEST_CASE("Over its rate limit a caller gets RESOURCE_EXHAUSTED with RetryInfo; others go on") {
+TEST_CASE("Over its rate limit a caller gets RESOURCE_EXHAUSTED with RetryInfo, and others go on") {
   const SigningKey ec(SigningKey::Type::kEcP256, "ec-1");
   ConfigDir config;
   ServerProcess::Options options;

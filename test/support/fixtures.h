@@ -95,4 +95,9 @@ std::vector<std::string> EventPayloads(BlockingDb& db, const std::string& user_i
 /// The raw token carried by the newest outbox event of `event_type` for the user.
 std::string LatestToken(BlockingDb& db, const std::string& user_id, const std::string& event_type);
 
+/// The body of GET /metrics on 127.0.0.1:`port` (HTTP/1.0, read to the end).
+std::string Scrape(int port);
+/// The value of the series `name{labels}` (labels as Prometheus prints them, sorted), or -1.
+double SeriesValue(const std::string& metrics, const std::string& series);
+
 }  // namespace usersvc::test

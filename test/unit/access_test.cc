@@ -74,7 +74,7 @@ TEST_CASE("Many callers do not grow the limiter without bound, nor lose a caller
   CHECK_FALSE(limiter.Take("jwt:steady", start + absl::Seconds(10)).has_value());
 }
 
-TEST_CASE("--rate_limit reads RATE or RATE:BURST") {
+TEST_CASE("The --rate_limit flag reads RATE or RATE:BURST") {
   auto parsed = usersvc::auth::ParseRateLimit("200:400");
   REQUIRE(parsed.ok());
   CHECK(parsed->per_second == 200);
