@@ -42,7 +42,7 @@ std::optional<absl::Duration> RateLimiter::Take(std::string_view caller, absl::T
   if (limit_.per_second <= 0) return std::nullopt;
   const absl::string_view key(caller.data(), caller.size());
   Shard& shard = shards_[absl::HashOf(key) % kShards];
-  absl::MutexLock lock(&shard.mutex);
+  std::lock_guard lock(shard.mutex);
   auto it = shard.buckets.find(key);
   if (it == shard.buckets.end()) {
     if (shard.buckets.size() >= kMaxCallersPerShard) Sweep(shard, now);

@@ -1,14 +1,13 @@
 #pragma once
 
 #include <array>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
 
-#include <absl/base/thread_annotations.h>
 #include <absl/container/flat_hash_map.h>
 #include <absl/status/statusor.h>
-#include <absl/synchronization/mutex.h>
 #include <absl/time/time.h>
 
 namespace usersvc::auth {
@@ -39,16 +38,19 @@ class RateLimiter {
     double tokens;
     absl::Time refilled;
   };
+  // std::mutex rather than absl::Mutex: Debian's abseil is not built with ThreadSanitizer, which
+  // would then not see this lock (README, Sanitizers).
   struct Shard {
-    absl::Mutex mutex;
-    absl::flat_hash_map<std::string, Bucket> buckets ABSL_GUARDED_BY(mutex);
+    std::mutex mutex;
+    absl::flat_hash_map<std::string, Bucket> buckets;  // guarded by mutex
   };
   static constexpr size_t kShards = 16;
   static constexpr size_t kMaxCallersPerShard = 4096;
 
   /// `bucket`'s tokens at `now`.
   double Refill(Bucket& bucket, absl::Time now) const;
-  void Sweep(Shard& shard, absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(shard.mutex);
+  /// Called with the shard's mutex held.
+  void Sweep(Shard& shard, absl::Time now);
 
   const RateLimit limit_;
   std::array<Shard, kShards> shards_;

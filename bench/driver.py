@@ -190,6 +190,9 @@ class Bench:
         self.add("CreateUser", on(svc, "CreateUser", "createuser.json")())
         self.add("GetUser, 10,000 streams", on(svc, "GetUser", "getuser.json", 10_000)())
 
+        print("GetUser's p99 under floods of ResetPassword and CreateUser...", flush=True)
+        self.flood_cases()
+
         print("cross-checks with other clients...", flush=True)
         # GetUserRequest{user_id: <the first seeded id>}: field 1, length-delimited.
         with open(os.path.join(a.work, "getuser.json")) as f:
@@ -214,6 +217,45 @@ class Bench:
             self.sweep[("baseline GetUser", c)] = point["baseline"]
             self.sweep[("pgbench lookup", c)] = pg[c]
         self.report(in_flight, best, pg)
+
+    def flood_cases(self):
+        """GetUser at a fixed rate (gRPC client, 16 in flight), alone and while another client
+        floods the service: with ResetPassword calls carrying made-up tokens (refused after an
+        index lookup, no argon2id) and, for contrast, with CreateUser (one argon2id hash each,
+        the work the CPU pool bounds)."""
+        a = self.args
+        port = a.usersvc_port
+        rate = 2000
+
+        def probe():
+            command = [a.loadgen, "--engine", "grpc", "--call", "GetUser", "-c", "16",
+                       "--rps", str(rate), "-z", f"{a.seconds}s", "-O", "json", "--data-file",
+                       os.path.join(a.work, "getuser.json"), f"127.0.0.1:{port}"]
+            report = json.loads(subprocess.run(command, check=True, capture_output=True,
+                                               text=True).stdout)
+            percentile = {d["percentage"]: d["latency"] / 1e6
+                          for d in report["latencyDistribution"]}
+            return {"rps": report["rps"], "p50": percentile[50], "p99": percentile[99],
+                    "count": report["count"],
+                    "errors": report["count"] - report["statusCodeDistribution"].get("OK", 0)}
+
+        def with_flood(method, bodies):
+            flood = subprocess.Popen(
+                [a.loadgen, "--engine", "h2", "--call", method, "-c", "64", "--connections", "2",
+                 "-z", f"{a.seconds + 2}s", "-O", "json", "--data-file",
+                 os.path.join(a.work, bodies), f"127.0.0.1:{port}"],
+                stdout=subprocess.PIPE, text=True)
+            time.sleep(1)
+            result = self.measured(a.usersvc_pid, probe)
+            report = json.loads(flood.communicate()[0])
+            result["flood"] = f"{report['rps']:.0f} {method}/s"
+            return result
+
+        self.add(f"GetUser at {rate}/s, alone", self.measured(a.usersvc_pid, probe))
+        self.add(f"GetUser at {rate}/s, ResetPassword flood (made-up tokens)",
+                 with_flood("ResetPassword", "resetpassword-flood.json"))
+        self.add(f"GetUser at {rate}/s, CreateUser flood (argon2id each)",
+                 with_flood("CreateUser", "createuser-flood.json"))
 
     # --- output ---------------------------------------------------------------------------------
 

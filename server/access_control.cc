@@ -68,7 +68,8 @@ absl::StatusOr<std::unique_ptr<AccessControl>> AccessControl::Create(
           absl::StatusOr<std::shared_ptr<const auth::KeySet>> keys =
               auth::KeySet::FromJwks(content);
           if (!keys.ok()) return keys.status();
-          raw->keys_.store(*std::move(keys));
+          std::unique_lock lock(raw->loaded_mutex_);
+          raw->keys_ = *std::move(keys);
           return absl::OkStatus();
         });
     if (!watch.ok()) return absl::InvalidArgumentError("--auth_jwks_file: " + std::string(watch.status().message()));
@@ -80,7 +81,8 @@ absl::StatusOr<std::unique_ptr<AccessControl>> AccessControl::Create(
           absl::StatusOr<std::shared_ptr<const auth::CertificatePolicy>> policy =
               auth::CertificatePolicy::FromJson(content);
           if (!policy.ok()) return policy.status();
-          raw->policy_.store(*std::move(policy));
+          std::unique_lock lock(raw->loaded_mutex_);
+          raw->policy_ = *std::move(policy);
           return absl::OkStatus();
         });
     if (!watch.ok()) return absl::InvalidArgumentError("--auth_policy_file: " + std::string(watch.status().message()));
@@ -115,7 +117,11 @@ std::optional<AccessControl::Caller> AccessControl::CertificateCaller(
   if (!client_certificates_) return std::nullopt;
   const std::shared_ptr<const grpc::AuthContext> auth = context.auth_context();
   if (auth == nullptr || !auth->IsPeerAuthenticated()) return std::nullopt;
-  const std::shared_ptr<const auth::CertificatePolicy> policy = policy_.load();
+  std::shared_ptr<const auth::CertificatePolicy> policy;
+  {
+    std::shared_lock lock(loaded_mutex_);
+    policy = policy_;
+  }
   // The first URI SAN the policy lists, else the first URI SAN, else the subject CN.
   std::optional<Caller> unlisted;
   for (const char* property : {GRPC_PEER_URI_PROPERTY_NAME, GRPC_X509_CN_PROPERTY_NAME}) {
@@ -139,7 +145,11 @@ absl::StatusOr<AccessControl::Caller> AccessControl::Authenticate(
   // caller never silently ends up as someone else than it said.
   if (checks_tokens_ && (!token || !token->empty())) {
     if (!token) return Refuse(bad_token_, absl::UnauthenticatedError("invalid bearer token"));
-    const std::shared_ptr<const auth::KeySet> keys = keys_.load();
+    std::shared_ptr<const auth::KeySet> keys;
+    {
+      std::shared_lock lock(loaded_mutex_);
+      keys = keys_;
+    }
     absl::StatusOr<auth::VerifiedToken> verified =
         auth::VerifyJwt(*token, *keys, jwt_rules_, absl::Now());
     if (!verified.ok()) {

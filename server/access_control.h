@@ -1,8 +1,8 @@
 #pragma once
 
-#include <atomic>
 #include <memory>
 #include <optional>
+#include <shared_mutex>
 #include <string>
 
 #include <absl/status/status.h>
@@ -76,8 +76,12 @@ class AccessControl {
   const bool checks_tokens_;
   const bool client_certificates_;
   const auth::JwtRules jwt_rules_;
-  std::atomic<std::shared_ptr<const auth::KeySet>> keys_;
-  std::atomic<std::shared_ptr<const auth::CertificatePolicy>> policy_;
+  // What the watched files hold now; a call copies the pointer it needs under a reader lock, and
+  // a reload swaps it. (Neither GCC 12's std::atomic<std::shared_ptr> nor Debian's absl::Mutex is
+  // visible to ThreadSanitizer.)
+  mutable std::shared_mutex loaded_mutex_;
+  std::shared_ptr<const auth::KeySet> keys_;                  // guarded by loaded_mutex_
+  std::shared_ptr<const auth::CertificatePolicy> policy_;     // guarded by loaded_mutex_
   std::unique_ptr<WatchedFile> jwks_watch_;
   std::unique_ptr<WatchedFile> policy_watch_;
   std::optional<auth::RateLimiter> limiter_;

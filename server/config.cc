@@ -59,7 +59,7 @@ ABSL_FLAG(std::string, rate_limit, "0",
 ABSL_FLAG(bool, reflection, true, "serve gRPC server reflection (env USER_SVC_REFLECTION)");
 ABSL_FLAG(int, grpc_memory_mb, 0,
           "memory gRPC may hold for connections and requests in flight before it stops reading "
-          "(a resource quota); 0 = half the container's memory limit, or 1024 without one "
+          "(a resource quota); 0 = a quarter of the container's memory limit, or 512 without one "
           "(env USER_SVC_GRPC_MEMORY_MB)");
 ABSL_FLAG(std::string, log_level, "info", "debug, info, warning or error (env USER_SVC_LOG_LEVEL)");
 
@@ -164,7 +164,7 @@ absl::StatusOr<Config> LoadConfig(int argc, char** argv) {
   if (grpc_memory_mb < 0) return absl::InvalidArgumentError("--grpc_memory_mb: must not be negative");
   config.grpc_memory_bytes =
       grpc_memory_mb > 0 ? static_cast<size_t>(grpc_memory_mb) << 20
-                         : static_cast<size_t>(limits.memory_bytes.value_or(int64_t{2048} << 20) / 2);
+                         : static_cast<size_t>(limits.memory_bytes.value_or(int64_t{2048} << 20) / 4);
   for (size_t i = 1; i < positional.size(); ++i) config.arguments.emplace_back(positional[i]);
 
   if (config.database_url.empty()) {

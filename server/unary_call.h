@@ -30,7 +30,8 @@ struct UnaryHandlerTraits<kHandler> {
 /// One in-flight unary RPC, generic over the generated `Request<Method>` member and the handler
 /// from callbacks/. It asks for the next call of its kind before it handles its own, and deletes
 /// itself once two things have let go of it: the thread that posted Finish (the handler's
-/// `finish`, on a CQ, database or CPU thread) and Finish's completion. It does not ask for
+/// `finish`, on a CQ, database or CPU thread) and Finish's completion (three for a method that
+/// answers no sooner than a set time: the alarm's completion too). It does not ask for
 /// AsyncNotifyWhenDone: nothing of a unary call acts on a cancellation (the handler's query runs
 /// to its end either way), and that completion would cost every call one more trip through the
 /// queue.
@@ -90,14 +91,23 @@ class UnaryCall {
       if (absl::Now() < earliest) {
         padded_status_ = std::move(status);
         padding_ = std::make_unique<grpc::Alarm>();
+        // The alarm's completion holds the call too (OnPadded answers and lets go), and this
+        // thread lets go only once Set has returned. The status is published through our own
+        // atomic as well as the alarm's queue, which ThreadSanitizer cannot see into.
+        outstanding_.fetch_add(1, std::memory_order_relaxed);
+        padded_.store(true, std::memory_order_release);
         padding_->Set(cq_, absl::ToChronoTime(earliest), &padding_tag_);
-        return;  // OnPadded answers, and lets go in this thread's stead
+        Release();
+        return;
       }
     }
     Answer(std::move(status));
   }
 
-  void OnPadded(bool) { Answer(std::move(padded_status_)); }
+  void OnPadded(bool) {
+    if (!padded_.load(std::memory_order_acquire)) return;  // never: only Finish sets the alarm
+    Answer(std::move(padded_status_));
+  }
 
   void Answer(absl::Status status) {
     method_.metrics->Finished(status.code(), absl::Now() - started_);
@@ -141,6 +151,7 @@ class UnaryCall {
   // Only for methods that answer no sooner than a set time (see MethodInfo).
   std::unique_ptr<grpc::Alarm> padding_;
   absl::Status padded_status_;
+  std::atomic<bool> padded_{false};
   MemberTag<UnaryCall, &UnaryCall::OnPadded> padding_tag_{this};
 };
 

@@ -163,10 +163,20 @@ int main(int argc, char** argv) {
     return fmt::format(R"({{"query":"{}","pagination":{{"page_size":20}}}})", kLastNames[i]);
   });
   WriteBodies(dir + "/healthcheck.json", 1, [](int) { return std::string("{}"); });
+  // Reset tokens that nobody issued: well-formed (43 URL-safe base64 characters), random.
+  WriteBodies(dir + "/resetpassword-flood.json", bodies, [&](int) {
+    static constexpr char kAlphabet[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    std::string token(43, 'A');
+    for (char& c : token) c = kAlphabet[random() % 64];
+    return fmt::format(R"({{"token":"{}","new_password":"a flood of guesses"}})", token);
+  });
   const std::string run = fmt::format("{:x}", absl::ToUnixMicros(started));
-  // CreateUser bodies are each used once: the warm-up has a set of its own.
-  for (const char* phase : {"warmup", "measure"}) {
-    const std::string file = std::string(phase) == "warmup" ? "createuser-warmup" : "createuser";
+  // CreateUser bodies are each used once: the warm-up and the flood (bench/driver.py) have sets
+  // of their own.
+  for (const char* phase : {"warmup", "measure", "flood"}) {
+    const std::string file = std::string(phase) == "measure" ? "createuser"
+                                                              : std::string("createuser-") + phase;
     WriteBodies(dir + "/" + file + ".json", absl::GetFlag(FLAGS_create_bodies), [&](int i) {
       return fmt::format(
           R"({{"email":"new{0}{1}.{2}@bench.example.com","username":"n{0}{1}_{2}","password":"bench password {2}"}})",

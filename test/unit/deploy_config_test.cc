@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <regex>
 #include <set>
 #include <string>
@@ -59,11 +60,36 @@ TEST_CASE("every YAML file in deploy/ parses") {
   CHECK(files >= 8);
 }
 
+/// Envoy's route entries (match and route) of the listener, in order.
+std::vector<YAML::Node> EnvoyRoutes(const YAML::Node& envoy) {
+  std::vector<YAML::Node> virtual_hosts;
+  FindMaps(envoy["static_resources"]["listeners"], "routes", &virtual_hosts);
+  REQUIRE(virtual_hosts.size() == 1);
+  std::vector<YAML::Node> routes;
+  for (const auto& route : virtual_hosts[0]["routes"]) routes.push_back(route);
+  return routes;
+}
+
 TEST_CASE("envoy.yaml routes only to clusters it defines, health-checks the service, retries") {
   const YAML::Node envoy = YAML::LoadFile((kDeploy / "envoy/envoy.yaml").string());
-  std::set<std::string> clusters;
+  std::map<std::string, YAML::Node> clusters;
   for (const auto& cluster : envoy["static_resources"]["clusters"]) {
-    clusters.insert(cluster["name"].as<std::string>());
+    clusters[cluster["name"].as<std::string>()] = static_cast<const YAML::Node&>(cluster);
+  }
+  std::set<std::string> routed;
+  for (const YAML::Node& entry : EnvoyRoutes(envoy)) {
+    const YAML::Node route = entry["route"];
+    const std::string cluster = route["cluster"].as<std::string>();
+    INFO(cluster);
+    CHECK(clusters.count(cluster) == 1);
+    routed.insert(cluster);
+    CHECK(route["max_stream_duration"]["grpc_timeout_header_max"]);
+    // A per-try timeout would cap every call below the caller's deadline and repeat slow writes.
+    CHECK_FALSE(route["retry_policy"]["per_try_timeout"]);
+  }
+  REQUIRE_FALSE(routed.empty());
+  for (const std::string& name : routed) {
+    const YAML::Node& cluster = clusters[name];
     const auto checks = cluster["health_checks"];
     REQUIRE(checks.IsSequence());
     CHECK(checks[0]["grpc_health_check"]["service_name"].as<std::string>() == kService);
@@ -77,17 +103,6 @@ TEST_CASE("envoy.yaml routes only to clusters it defines, health-checks the serv
       CHECK(outliers["enforcing_consecutive_gateway_failure"].as<int>() > 0);
     }
   }
-  std::vector<YAML::Node> routes;
-  FindMaps(envoy["static_resources"]["listeners"], "cluster", &routes);
-  REQUIRE_FALSE(routes.empty());
-  for (const auto& route : routes) {
-    const std::string cluster = route["cluster"].as<std::string>();
-    INFO(cluster);
-    CHECK(clusters.count(cluster) == 1);
-    CHECK(route["max_stream_duration"]["grpc_timeout_header_max"]);
-    // A per-try timeout would cap every call below the caller's deadline and repeat slow writes.
-    CHECK_FALSE(route["retry_policy"]["per_try_timeout"]);
-  }
   CHECK(envoy["admin"]["address"]["socket_address"]["address"].as<std::string>() == "127.0.0.1");
 
   std::vector<YAML::Node> transcoders;
@@ -99,14 +114,46 @@ TEST_CASE("envoy.yaml routes only to clusters it defines, health-checks the serv
   }
 }
 
-/// Envoy's route entries (match and route) of the listener, in order.
-std::vector<YAML::Node> EnvoyRoutes(const YAML::Node& envoy) {
-  std::vector<YAML::Node> virtual_hosts;
-  FindMaps(envoy["static_resources"]["listeners"], "routes", &virtual_hosts);
-  REQUIRE(virtual_hosts.size() == 1);
-  std::vector<YAML::Node> routes;
-  for (const auto& route : virtual_hosts[0]["routes"]) routes.push_back(route);
-  return routes;
+TEST_CASE("envoy.yaml checks callers' tokens at the edge, forwards them, and leaves health open") {
+  const YAML::Node envoy = YAML::LoadFile((kDeploy / "envoy/envoy.yaml").string());
+  std::vector<YAML::Node> jwt_filters;
+  FindMaps(envoy, "providers", &jwt_filters);
+  REQUIRE(jwt_filters.size() == 1);
+  const YAML::Node& jwt = jwt_filters[0];
+  REQUIRE(jwt["providers"].size() == 1);
+  const YAML::Node provider = jwt["providers"].begin()->second;
+  const std::string provider_name = jwt["providers"].begin()->first.as<std::string>();
+  CHECK_FALSE(provider["issuer"].as<std::string>().empty());
+  CHECK(provider["audiences"][0].as<std::string>() == "usersvc");
+  CHECK(provider["forward"].as<bool>());  // usersvc checks it again and reads its scopes
+  std::set<std::string> clusters;
+  for (const auto& cluster : envoy["static_resources"]["clusters"]) {
+    clusters.insert(cluster["name"].as<std::string>());
+  }
+  CHECK(clusters.count(provider["remote_jwks"]["http_uri"]["cluster"].as<std::string>()) == 1);
+  // The filter runs before the transcoder, so REST calls are checked too.
+  std::vector<YAML::Node> managers;
+  FindMaps(envoy, "http_filters", &managers);
+  REQUIRE(managers.size() == 1);
+  std::vector<std::string> order;
+  for (const auto& filter : managers[0]["http_filters"]) order.push_back(filter["name"].as<std::string>());
+  REQUIRE(order.size() >= 2);
+  CHECK(order[0] == "envoy.filters.http.jwt_authn");
+  CHECK(std::find(order.begin(), order.end(), "envoy.filters.http.grpc_json_transcoder") >
+        order.begin());
+  // The first matching rule decides: health without a token, everything else with one.
+  auto rule_for = [&](const std::string& path) -> YAML::Node {
+    for (const auto& rule : jwt["rules"]) {
+      if (path.rfind(rule["match"]["prefix"].as<std::string>(), 0) == 0) return rule;
+    }
+    return YAML::Node();
+  };
+  CHECK_FALSE(rule_for("/grpc.health.v1.Health/Check")["requires"]);
+  for (const char* path : {"/user.v1.UserService/GetUser", "/user.v1.UserService/DeleteUser",
+                           "/v1/users/123", "/grpc.reflection.v1.ServerReflection/ServerReflectionInfo"}) {
+    INFO(path);
+    CHECK(rule_for(path)["requires"]["provider_name"].as<std::string>() == provider_name);
+  }
 }
 
 TEST_CASE("envoy.yaml retries a change only when nothing of it reached the service") {
