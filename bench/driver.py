@@ -75,10 +75,12 @@ class Bench:
 
     # --- load generators ------------------------------------------------------------------------
 
-    def loadgen(self, port, method, bodies, in_flight, seconds, engine="h2"):
+    def loadgen(self, port, method, bodies, in_flight, seconds, engine="h2", token=None):
         command = [self.args.loadgen, "--engine", engine, "--call", method, "-c", str(in_flight),
                    "--connections", str(self.args.connections), "-z", f"{seconds}s", "-O", "json",
                    f"127.0.0.1:{port}"]
+        if token:
+            command[1:1] = ["-m", json.dumps({"authorization": f"Bearer {token}"})]
         if bodies:
             command[1:1] = ["--data-file", os.path.join(self.args.work, bodies)]
         report = json.loads(subprocess.run(command, check=True, capture_output=True, text=True).stdout)
@@ -155,9 +157,10 @@ class Bench:
         seconds, in_flight = a.seconds, a.connections * a.in_flight
         svc, base = (a.usersvc_port, a.usersvc_pid), (a.baseline_port, a.baseline_pid)
 
-        def on(server, method, bodies, c=in_flight, engine="h2"):
+        def on(server, method, bodies, c=in_flight, engine="h2", token=None):
             port, pid = server
-            return lambda: self.measured(pid, lambda: self.loadgen(port, method, bodies, c, seconds, engine))
+            return lambda: self.measured(pid, lambda: self.loadgen(port, method, bodies, c, seconds,
+                                                                   engine, token))
 
         print(f"warming up ({a.warmup} s per server)...", flush=True)
         for server in (svc, base):
@@ -185,13 +188,17 @@ class Bench:
         print("lists, search, writes, 10,000 streams...", flush=True)
         self.add("ListUsers (page 20)", on(svc, "ListUsers", "listusers.json")())
         self.add("SearchUsers", on(svc, "SearchUsers", "searchusers.json")())
-        # CreateUser runs argon2id once per call: a first round with other bodies warms it up.
-        self.loadgen(a.usersvc_port, "CreateUser", "createuser-warmup.json", in_flight, a.warmup)
-        self.add("CreateUser", on(svc, "CreateUser", "createuser.json")())
+        # CreateUser runs argon2id once per call: a first round with other bodies warms it up. 32
+        # in flight stay within the CPU pool's queue (32 per thread), which sheds the rest.
+        self.loadgen(a.usersvc_port, "CreateUser", "createuser-warmup.json", 32, a.warmup)
+        self.add("CreateUser (32 in flight)", on(svc, "CreateUser", "createuser.json", 32)())
         self.add("GetUser, 10,000 streams", on(svc, "GetUser", "getuser.json", 10_000)())
 
         print("GetUser's p99 under floods of ResetPassword and CreateUser...", flush=True)
         self.flood_cases()
+        print("callers' tokens: what a JWT costs, and one caller's flood against another...",
+              flush=True)
+        self.auth_cases(on)
 
         print("cross-checks with other clients...", flush=True)
         # GetUserRequest{user_id: <the first seeded id>}: field 1, length-delimited.
@@ -252,10 +259,55 @@ class Bench:
             return result
 
         self.add(f"GetUser at {rate}/s, alone", self.measured(a.usersvc_pid, probe))
+        # The reference: a flood of the cheapest call there is, of the same shape.
+        self.add(f"GetUser at {rate}/s, GetUser flood", with_flood("GetUser", "getuser.json"))
         self.add(f"GetUser at {rate}/s, ResetPassword flood (made-up tokens)",
                  with_flood("ResetPassword", "resetpassword-flood.json"))
         self.add(f"GetUser at {rate}/s, CreateUser flood (argon2id each)",
                  with_flood("CreateUser", "createuser-flood.json"))
+
+    def auth_cases(self, on):
+        """GetUser on a server that checks a bearer token (ES256) on every call, interleaved with
+        the same load on the server without; then, on a server limiting each caller to 1,000/s,
+        one caller's p99 at 200/s alone and while another caller floods."""
+        a = self.args
+        with open(a.tokens) as f:
+            bench, flood, quiet = f.read().split()
+        svc, jwt = (a.usersvc_port, a.usersvc_pid), (a.jwt_port, a.jwt_pid)
+        self.loadgen(a.jwt_port, "GetUser", "getuser.json", a.connections * a.in_flight, a.warmup,
+                     token=bench)
+        lookups = self.rounds({"plain": on(svc, "GetUser", "getuser.json"),
+                               "jwt": on(jwt, "GetUser", "getuser.json", token=bench)})
+        self.add("GetUser, no authentication (same rounds)", lookups["plain"])
+        self.add("GetUser, ES256 bearer token checked", lookups["jwt"])
+
+        def probe():
+            command = [a.loadgen, "--engine", "grpc", "--call", "GetUser", "-c", "4", "--rps",
+                       "200", "-z", f"{a.seconds}s", "-O", "json", "-m",
+                       json.dumps({"authorization": f"Bearer {quiet}"}), "--data-file",
+                       os.path.join(a.work, "getuser.json"), f"127.0.0.1:{a.limited_port}"]
+            report = json.loads(subprocess.run(command, check=True, capture_output=True,
+                                               text=True).stdout)
+            percentile = {d["percentage"]: d["latency"] / 1e6
+                          for d in report["latencyDistribution"]}
+            return {"rps": report["rps"], "p50": percentile[50], "p99": percentile[99],
+                    "count": report["count"],
+                    "errors": report["count"] - report["statusCodeDistribution"].get("OK", 0)}
+
+        self.add("quiet caller at 200/s, alone (limit 1,000/s each)",
+                 self.measured(a.limited_pid, probe))
+        flooder = subprocess.Popen(
+            [a.loadgen, "--engine", "h2", "--call", "GetUser", "-c", "64", "--connections", "2",
+             "-m", json.dumps({"authorization": f"Bearer {flood}"}), "-z", f"{a.seconds + 2}s",
+             "-O", "json", "--data-file", os.path.join(a.work, "getuser.json"),
+             f"127.0.0.1:{a.limited_port}"], stdout=subprocess.PIPE, text=True)
+        time.sleep(1)
+        during = self.measured(a.limited_pid, probe)
+        flood_report = json.loads(flooder.communicate()[0])
+        self.add("quiet caller at 200/s, another caller flooding", during)
+        codes = flood_report["statusCodeDistribution"]
+        print(f"  the flooding caller: {flood_report['rps']:.0f} calls/s, "
+              f"{codes.get('OK', 0)} OK, {codes.get('ResourceExhausted', 0)} RESOURCE_EXHAUSTED")
 
     # --- output ---------------------------------------------------------------------------------
 
@@ -345,10 +397,11 @@ unset multiplot
 
 def main():
     p = argparse.ArgumentParser(description=__doc__)
-    for name in ("usersvc-port", "usersvc-pid", "baseline-port", "baseline-pid", "users",
-                 "seconds", "warmup", "rounds", "connections", "in-flight"):
+    for name in ("usersvc-port", "usersvc-pid", "baseline-port", "baseline-pid", "jwt-port",
+                 "jwt-pid", "limited-port", "limited-pid", "users", "seconds", "warmup", "rounds",
+                 "connections", "in-flight"):
         p.add_argument(f"--{name}", type=int, required=True)
-    for name in ("work", "loadgen", "pgbench", "pg-host", "pg-user", "pg-db"):
+    for name in ("work", "loadgen", "pgbench", "pg-host", "pg-user", "pg-db", "tokens"):
         p.add_argument(f"--{name}", required=True)
     p.add_argument("--sweep", type=lambda s: [int(x) for x in s.split(",")], default=[16, 64, 256, 1024])
     p.add_argument("--plot", default="")

@@ -70,6 +70,7 @@ absl::StatusOr<std::unique_ptr<AccessControl>> AccessControl::Create(
           if (!keys.ok()) return keys.status();
           std::unique_lock lock(raw->loaded_mutex_);
           raw->keys_ = *std::move(keys);
+          ++raw->keys_generation_;  // what was verified with the old set is checked again
           return absl::OkStatus();
         });
     if (!watch.ok()) return absl::InvalidArgumentError("--auth_jwks_file: " + std::string(watch.status().message()));
@@ -96,6 +97,7 @@ AccessControl::AccessControl(const AccessOptions& options, prometheus::Registry&
       checks_tokens_(!options.jwks_file.empty()),
       client_certificates_(options.client_certificates),
       jwt_rules_(options.jwt),
+      verified_tokens_(options.jwt.leeway),
       refusals_(prometheus::BuildCounter()
                     .Name("usersvc_access_refusals_total")
                     .Help("Calls refused before their handler ran, by reason")
@@ -146,16 +148,22 @@ absl::StatusOr<AccessControl::Caller> AccessControl::Authenticate(
   if (checks_tokens_ && (!token || !token->empty())) {
     if (!token) return Refuse(bad_token_, absl::UnauthenticatedError("invalid bearer token"));
     std::shared_ptr<const auth::KeySet> keys;
+    uint64_t generation = 0;
     {
       std::shared_lock lock(loaded_mutex_);
       keys = keys_;
+      generation = keys_generation_;
     }
-    absl::StatusOr<auth::VerifiedToken> verified =
-        auth::VerifyJwt(*token, *keys, jwt_rules_, absl::Now());
+    const absl::Time now = absl::Now();
+    if (std::optional<auth::VerifiedToken> known = verified_tokens_.Find(*token, generation, now)) {
+      return Caller{"jwt:" + known->subject, known->scopes};
+    }
+    absl::StatusOr<auth::VerifiedToken> verified = auth::VerifyJwt(*token, *keys, jwt_rules_, now);
     if (!verified.ok()) {
       Log(LogLevel::kDebug, "bearer token refused", {{"reason", verified.status().message()}});
       return Refuse(bad_token_, absl::UnauthenticatedError("invalid bearer token"));
     }
+    verified_tokens_.Insert(*token, generation, *verified);
     return Caller{"jwt:" + verified->subject, verified->scopes};
   }
   if (std::optional<Caller> caller = CertificateCaller(context)) return *std::move(caller);

@@ -16,6 +16,7 @@
 #include "auth/jwt.h"
 #include "auth/rate_limiter.h"
 #include "auth/scopes.h"
+#include "auth/token_cache.h"
 #include "server/watched_file.h"
 
 namespace usersvc::server {
@@ -57,7 +58,8 @@ class AccessControl {
   /// OK, or the status that refuses the call: UNAUTHENTICATED (no or a bad credential),
   /// PERMISSION_DENIED (a caller without the scope), RESOURCE_EXHAUSTED with a
   /// google.rpc.RetryInfo (over the rate limit). Called on a CQ thread: it costs at most one
-  /// signature check, against keys parsed when the JWKS was loaded.
+  /// signature check, against keys parsed when the JWKS was loaded, and none for a token it has
+  /// verified before (auth/token_cache.h).
   absl::Status Admit(const grpc::ServerContext& context, const MethodAccess& access);
 
  private:
@@ -82,6 +84,8 @@ class AccessControl {
   mutable std::shared_mutex loaded_mutex_;
   std::shared_ptr<const auth::KeySet> keys_;                  // guarded by loaded_mutex_
   std::shared_ptr<const auth::CertificatePolicy> policy_;     // guarded by loaded_mutex_
+  uint64_t keys_generation_ = 0;                              // guarded by loaded_mutex_
+  auth::TokenCache verified_tokens_;
   std::unique_ptr<WatchedFile> jwks_watch_;
   std::unique_ptr<WatchedFile> policy_watch_;
   std::optional<auth::RateLimiter> limiter_;

@@ -216,7 +216,7 @@ class Load {
     auto stream = std::make_unique<Stream>();
     stream->frame = &frames_[issued_ % frames_.size()];
     stream->sent = absl::Now();
-    const nghttp2_nv headers[] = {
+    std::vector<nghttp2_nv> headers = {
         Header(":method", "POST"),
         Header(":scheme", "http"),
         Header(":path", run_.path),
@@ -225,11 +225,12 @@ class Load {
         Header("te", "trailers"),
         Header("grpc-timeout", timeout_),
     };
+    for (const auto& [key, value] : run_.metadata) headers.push_back(Header(key, value));
     nghttp2_data_provider body{};
     body.source.ptr = stream.get();
     body.read_callback = ReadBody;
-    const int32_t id = nghttp2_submit_request(connection.session, nullptr, headers,
-                                              std::size(headers), &body, nullptr);
+    const int32_t id = nghttp2_submit_request(connection.session, nullptr, headers.data(),
+                                              headers.size(), &body, nullptr);
     if (id < 0) return Break(connection);
     connection.streams.emplace(id, std::move(stream));
     ++issued_;

@@ -24,6 +24,7 @@ struct H2Run {
   int64_t limit = 0;  // calls in all; 0: until `duration` passed
   absl::Duration duration;
   absl::Duration timeout = absl::Seconds(20);  // sent as grpc-timeout
+  std::vector<std::pair<std::string, std::string>> metadata;  // more headers, on every request
 };
 
 /// Runs `run` on the calling thread (one epoll loop for every connection) and reports what it

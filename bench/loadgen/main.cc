@@ -18,6 +18,7 @@
 #include <grpcpp/alarm.h>
 #include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/grpcpp.h>
+#include <nlohmann/json.hpp>
 
 #include "bench/loadgen/h2_engine.h"
 #include "bench/loadgen/report.h"
@@ -33,11 +34,27 @@ ABSL_FLAG(int64_t, n, 0, "run this many requests (default 200 when -z is not giv
 ABSL_FLAG(double, rps, 0, "at most this many requests per second (0: no limit)");
 ABSL_FLAG(absl::Duration, timeout, absl::Seconds(20), "deadline of each request");
 ABSL_FLAG(std::string, O, "summary", "output: summary or json");
+ABSL_FLAG(std::string, m, "",
+          "request metadata as a JSON object of strings, as ghz's -m, e.g. "
+          "{\"authorization\":\"Bearer <token>\"}");
 ABSL_FLAG(std::string, engine, "grpc",
           "grpc (a gRPC C++ client) or h2 (plain HTTP/2 through nghttp2; no --rps)");
 
 namespace usersvc::bench {
 namespace {
+
+/// -m: metadata every request carries (checked in main, so it parses here).
+std::vector<std::pair<std::string, std::string>> MetadataFlag() {
+  std::vector<std::pair<std::string, std::string>> metadata;
+  const std::string text = absl::GetFlag(FLAGS_m);
+  if (text.empty()) return metadata;
+  const nlohmann::json object = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (!object.is_object()) return metadata;
+  for (const auto& [key, value] : object.items()) {
+    if (value.is_string()) metadata.emplace_back(key, value.get<std::string>());
+  }
+  return metadata;
+}
 
 class LoadRun {
  public:
@@ -49,6 +66,7 @@ class LoadRun {
     if (limit_ == 0 && duration_ == absl::ZeroDuration()) limit_ = 200;
     rps_ = absl::GetFlag(FLAGS_rps);
     timeout_ = absl::GetFlag(FLAGS_timeout);
+    metadata_ = MetadataFlag();
     for (int i = 0; i < std::max(1, absl::GetFlag(FLAGS_connections)); ++i) {
       // A distinct argument keeps channels from sharing one subchannel (one TCP connection).
       grpc::ChannelArguments args;
@@ -124,6 +142,7 @@ class LoadRun {
   void Send(Slot& slot) {
     slot.context = std::make_unique<grpc::ClientContext>();
     slot.context->set_deadline(absl::ToChronoTime(absl::Now() + timeout_));
+    for (const auto& [key, value] : metadata_) slot.context->AddMetadata(key, value);
     slot.sent = absl::Now();
     slot.reader = slot.stub->PrepareUnaryCall(slot.context.get(), method_.path,
                                               bodies_[slot.index % bodies_.size()], &cq_);
@@ -133,6 +152,7 @@ class LoadRun {
 
   Method method_;
   std::vector<grpc::ByteBuffer> bodies_;
+  std::vector<std::pair<std::string, std::string>> metadata_;
   std::vector<std::unique_ptr<grpc::GenericStub>> stubs_;
   grpc::CompletionQueue cq_;
   Report report_;
@@ -172,6 +192,7 @@ absl::StatusOr<H2Run> H2RunFor(const std::string& target, const Method& method,
   run.duration = absl::GetFlag(FLAGS_z);
   if (run.limit == 0 && run.duration == absl::ZeroDuration()) run.limit = 200;
   run.timeout = absl::GetFlag(FLAGS_timeout);
+  run.metadata = MetadataFlag();
   return run;
 }
 
@@ -202,6 +223,11 @@ int main(int argc, char** argv) {
       absl::ParseCommandLine(static_cast<int>(args.size()), args.data());
   if (positional.size() != 2) {
     fmt::print(stderr, "usage: usersvc-loadgen [flags] HOST:PORT (see --help)\n");
+    return 2;
+  }
+  if (const std::string metadata = absl::GetFlag(FLAGS_m);
+      !metadata.empty() && !nlohmann::json::parse(metadata, nullptr, false).is_object()) {
+    fmt::print(stderr, "-m: not a JSON object of strings\n");
     return 2;
   }
   auto method = FindMethod(absl::GetFlag(FLAGS_call));

@@ -16,7 +16,7 @@
 #include "google/rpc/status.pb.h"
 #include "test/support/certificates.h"
 #include "test/support/fixtures.h"
-#include "test/support/jwt_minting.h"
+#include "bench/mint/jwt_minting.h"
 
 namespace usersvc::test {
 namespace {

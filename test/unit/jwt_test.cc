@@ -7,7 +7,8 @@
 
 #include "auth/jwks.h"
 #include "auth/jwt.h"
-#include "test/support/jwt_minting.h"
+#include "auth/token_cache.h"
+#include "bench/mint/jwt_minting.h"
 
 namespace {
 
@@ -166,4 +167,29 @@ TEST_CASE("A key set takes RSA of 2048 bits or more and EC signature keys, nothi
   REQUIRE(pinned_set.ok());
   CHECK((*pinned_set)->Find("pinned", usersvc::auth::Algorithm::kRS256) == nullptr);
   CHECK((*pinned_set)->Find("pinned", usersvc::auth::Algorithm::kRS384) != nullptr);
+}
+
+TEST_CASE("A verified token is remembered until it expires, and only under its key set") {
+  using usersvc::auth::TokenCache;
+  using usersvc::auth::VerifiedToken;
+  TokenCache cache(absl::Seconds(60), /*capacity=*/64);
+  const absl::Time now = absl::FromUnixSeconds(1'000'000);
+  const VerifiedToken orders{"orders", {Scope::kRead}, now + absl::Minutes(5)};
+  cache.Insert("token-a", 1, orders);
+  auto found = cache.Find("token-a", 1, now);
+  REQUIRE(found.has_value());
+  CHECK(found->subject == "orders");
+  CHECK(found->scopes.Has(Scope::kRead));
+  // Another token (a byte differs), another key-set generation, or past expiry and leeway: a miss.
+  CHECK_FALSE(cache.Find("token-b", 1, now).has_value());
+  CHECK_FALSE(cache.Find("token-a", 2, now).has_value());
+  cache.Insert("token-a", 1, orders);
+  CHECK(cache.Find("token-a", 1, now + absl::Minutes(5) + absl::Seconds(59)).has_value());
+  CHECK_FALSE(cache.Find("token-a", 1, now + absl::Minutes(5) + absl::Seconds(61)).has_value());
+  // Bounded: a thousand tokens later it still answers, and holds at most its capacity.
+  for (int i = 0; i < 1000; ++i) cache.Insert("t" + std::to_string(i), 1, orders);
+  int remembered = 0;
+  for (int i = 0; i < 1000; ++i) remembered += cache.Find("t" + std::to_string(i), 1, now).has_value();
+  CHECK(remembered > 0);
+  CHECK(remembered <= 64);
 }

@@ -9,8 +9,8 @@
 
 namespace usersvc::testing {
 
-/// A key pair made with OpenSSL for the tests, that signs tokens as an identity provider would
-/// and publishes its public half as a JWK.
+/// A key pair made with OpenSSL for the tests and the benchmark, that signs tokens as an identity
+/// provider would and publishes its public half as a JWK.
 class SigningKey {
  public:
   enum class Type { kRsa2048, kEcP256, kRsa1024 };

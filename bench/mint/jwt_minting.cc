@@ -1,4 +1,4 @@
-#include "test/support/jwt_minting.h"
+#include "bench/mint/jwt_minting.h"
 
 #include <openssl/bio.h>
 #include <openssl/bn.h>
