@@ -23,9 +23,9 @@ absl::StatusOr<std::shared_ptr<const CertificatePolicy>> CertificatePolicy::From
       std::optional<Scope> scope =
           name.is_string() ? ScopeNamed(name.get_ref<const std::string&>()) : std::nullopt;
       if (!scope) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            "\"", identity, "\": ", name.dump(),
-            " is not a scope (user.read, user.write, user.credentials)"));
+        return absl::InvalidArgumentError(
+            absl::StrCat("\"", identity, "\": ", name.dump(),
+                         " is not a scope (user.read, user.write, user.credentials)"));
       }
       scopes.Add(*scope);
     }

@@ -63,9 +63,8 @@ absl::StatusOr<VerifiedToken> VerifyJwt(std::string_view token, const KeySet& ke
                                         const JwtRules& rules, absl::Time now) {
   if (token.size() > kMaxTokenBytes) return Refused("too long");
   const size_t first_dot = token.find('.');
-  const size_t second_dot = first_dot == std::string_view::npos
-                                ? std::string_view::npos
-                                : token.find('.', first_dot + 1);
+  const size_t second_dot =
+      first_dot == std::string_view::npos ? std::string_view::npos : token.find('.', first_dot + 1);
   if (second_dot == std::string_view::npos || token.find('.', second_dot + 1) != token.npos) {
     return Refused("not a compact JWS");
   }

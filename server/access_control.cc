@@ -73,7 +73,9 @@ absl::StatusOr<std::unique_ptr<AccessControl>> AccessControl::Create(
           ++raw->keys_generation_;  // what was verified with the old set is checked again
           return absl::OkStatus();
         });
-    if (!watch.ok()) return absl::InvalidArgumentError("--auth_jwks_file: " + std::string(watch.status().message()));
+    if (!watch.ok())
+      return absl::InvalidArgumentError("--auth_jwks_file: " +
+                                        std::string(watch.status().message()));
     access->jwks_watch_ = *std::move(watch);
   }
   if (!options.policy_file.empty()) {
@@ -86,7 +88,9 @@ absl::StatusOr<std::unique_ptr<AccessControl>> AccessControl::Create(
           raw->policy_ = *std::move(policy);
           return absl::OkStatus();
         });
-    if (!watch.ok()) return absl::InvalidArgumentError("--auth_policy_file: " + std::string(watch.status().message()));
+    if (!watch.ok())
+      return absl::InvalidArgumentError("--auth_policy_file: " +
+                                        std::string(watch.status().message()));
     access->policy_watch_ = *std::move(watch);
   }
   return access;
@@ -167,14 +171,13 @@ absl::StatusOr<AccessControl::Caller> AccessControl::Authenticate(
     return Caller{"jwt:" + verified->subject, verified->scopes};
   }
   if (std::optional<Caller> caller = CertificateCaller(context)) return *std::move(caller);
-  return Refuse(no_credentials_,
-                absl::UnauthenticatedError(checks_tokens_
-                                               ? "no credentials: send a bearer token"
-                                               : "no credentials: present a client certificate"));
+  return Refuse(
+      no_credentials_,
+      absl::UnauthenticatedError(checks_tokens_ ? "no credentials: send a bearer token"
+                                                : "no credentials: present a client certificate"));
 }
 
-absl::Status AccessControl::Admit(const grpc::ServerContext& context,
-                                  const MethodAccess& access) {
+absl::Status AccessControl::Admit(const grpc::ServerContext& context, const MethodAccess& access) {
   if (access.kind == MethodAccess::Kind::kOpen || (!authenticates_ && !limiter_)) {
     return absl::OkStatus();
   }
@@ -183,9 +186,9 @@ absl::Status AccessControl::Admit(const grpc::ServerContext& context,
     absl::StatusOr<Caller> caller = Authenticate(context);
     if (!caller.ok()) return caller.status();
     if (access.kind == MethodAccess::Kind::kNeedsScope && !caller->scopes.Has(access.scope)) {
-      return Refuse(no_scope_, absl::PermissionDeniedError(
-                                   "the caller lacks the scope " +
-                                   std::string(auth::ScopeName(access.scope))));
+      return Refuse(no_scope_,
+                    absl::PermissionDeniedError("the caller lacks the scope " +
+                                                std::string(auth::ScopeName(access.scope))));
     }
     rate_key = std::move(caller->identity);
   } else if (std::optional<Caller> caller = CertificateCaller(context)) {

@@ -24,9 +24,9 @@ namespace usersvc::server {
 /// How one registered method is guarded.
 struct MethodAccess {
   enum class Kind {
-    kOpen,         // grpc.health.v1: balancers and kubelets probe it without credentials
-    kAnyCaller,    // server reflection: any authenticated caller, no scope needed
-    kNeedsScope,   // every UserService RPC (auth/method_scopes.h)
+    kOpen,        // grpc.health.v1: balancers and kubelets probe it without credentials
+    kAnyCaller,   // server reflection: any authenticated caller, no scope needed
+    kNeedsScope,  // every UserService RPC (auth/method_scopes.h)
   };
   Kind kind = Kind::kOpen;
   auth::Scope scope = auth::Scope::kRead;  // with kNeedsScope
@@ -82,9 +82,9 @@ class AccessControl {
   // a reload swaps it. (Neither GCC 12's std::atomic<std::shared_ptr> nor Debian's absl::Mutex is
   // visible to ThreadSanitizer.)
   mutable std::shared_mutex loaded_mutex_;
-  std::shared_ptr<const auth::KeySet> keys_;                  // guarded by loaded_mutex_
-  std::shared_ptr<const auth::CertificatePolicy> policy_;     // guarded by loaded_mutex_
-  uint64_t keys_generation_ = 0;                              // guarded by loaded_mutex_
+  std::shared_ptr<const auth::KeySet> keys_;               // guarded by loaded_mutex_
+  std::shared_ptr<const auth::CertificatePolicy> policy_;  // guarded by loaded_mutex_
+  uint64_t keys_generation_ = 0;                           // guarded by loaded_mutex_
   auth::TokenCache verified_tokens_;
   std::unique_ptr<WatchedFile> jwks_watch_;
   std::unique_ptr<WatchedFile> policy_watch_;

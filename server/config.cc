@@ -156,15 +156,18 @@ absl::StatusOr<Config> LoadConfig(int argc, char** argv) {
   config.access.jwt.audience = absl::GetFlag(FLAGS_auth_audience);
   config.access.policy_file = absl::GetFlag(FLAGS_auth_policy_file);
   config.access.client_certificates = !config.tls.client_ca.empty();
-  absl::StatusOr<auth::RateLimit> rate_limit = auth::ParseRateLimit(absl::GetFlag(FLAGS_rate_limit));
+  absl::StatusOr<auth::RateLimit> rate_limit =
+      auth::ParseRateLimit(absl::GetFlag(FLAGS_rate_limit));
   if (!rate_limit.ok()) return rate_limit.status();
   config.access.rate_limit = *rate_limit;
   config.reflection = absl::GetFlag(FLAGS_reflection);
   const int grpc_memory_mb = absl::GetFlag(FLAGS_grpc_memory_mb);
-  if (grpc_memory_mb < 0) return absl::InvalidArgumentError("--grpc_memory_mb: must not be negative");
+  if (grpc_memory_mb < 0)
+    return absl::InvalidArgumentError("--grpc_memory_mb: must not be negative");
   config.grpc_memory_bytes =
-      grpc_memory_mb > 0 ? static_cast<size_t>(grpc_memory_mb) << 20
-                         : static_cast<size_t>(limits.memory_bytes.value_or(int64_t{2048} << 20) / 4);
+      grpc_memory_mb > 0
+          ? static_cast<size_t>(grpc_memory_mb) << 20
+          : static_cast<size_t>(limits.memory_bytes.value_or(int64_t{2048} << 20) / 4);
   for (size_t i = 1; i < positional.size(); ++i) config.arguments.emplace_back(positional[i]);
 
   if (config.database_url.empty()) {
@@ -204,11 +207,10 @@ void LogConfig(const Config& config) {
        {"max_pending_queries", config.max_pending_queries},
        {"drain_seconds", config.drain_seconds},
        {"metrics_listen", config.metrics_listen},
-       {"auth", config.access.jwks_file.empty() && config.access.policy_file.empty()
-                    ? "off"
-                    : config.access.policy_file.empty() ? "jwt"
-                    : config.access.jwks_file.empty()   ? "client certificates"
-                                                        : "jwt and client certificates"},
+       {"auth", config.access.jwks_file.empty() && config.access.policy_file.empty() ? "off"
+                : config.access.policy_file.empty()                                  ? "jwt"
+                : config.access.jwks_file.empty() ? "client certificates"
+                                                  : "jwt and client certificates"},
        {"rate_limit", config.access.rate_limit.per_second},
        {"reflection", config.reflection ? "on" : "off"},
        {"grpc_memory_mb", static_cast<int64_t>(config.grpc_memory_bytes >> 20)},

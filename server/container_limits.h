@@ -11,7 +11,7 @@ namespace usersvc::server {
 /// controllers), so that defaults follow the pod's limits and not the node's: a pod with one CPU
 /// on a 32-core node gets one core's worth of threads and connections.
 struct ContainerLimits {
-  int cores;                           // CPU quota rounded up, at most the CPUs we may run on
+  int cores;                            // CPU quota rounded up, at most the CPUs we may run on
   std::optional<int64_t> memory_bytes;  // the memory limit, if one is set
 };
 

@@ -63,8 +63,7 @@ Server::Server(ServerOptions options, callbacks::Services& services)
 Server::~Server() = default;
 
 absl::Status Server::Register(grpc::Service& service, std::string_view service_name,
-                              std::span<const MethodEntry> entries,
-                              MethodAccess::Kind kind) {
+                              std::span<const MethodEntry> entries, MethodAccess::Kind kind) {
   const google::protobuf::ServiceDescriptor* descriptor =
       google::protobuf::DescriptorPool::generated_pool()->FindServiceByName(
           std::string(service_name));

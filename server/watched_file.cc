@@ -25,9 +25,8 @@ absl::StatusOr<std::unique_ptr<WatchedFile>> WatchedFile::Watch(
     absl::AnyInvocable<absl::Status(const std::string&)> load, absl::Duration interval) {
   std::unique_ptr<WatchedFile> file(new WatchedFile(std::move(path), std::move(load), interval));
   if (absl::Status loaded = file->LoadIfChanged(); !loaded.ok()) return loaded;
-  file->thread_ = std::thread([file = file.get(), thread_name = std::move(thread_name)] {
-    file->Run(thread_name);
-  });
+  file->thread_ = std::thread(
+      [file = file.get(), thread_name = std::move(thread_name)] { file->Run(thread_name); });
   return file;
 }
 
@@ -63,7 +62,8 @@ absl::Status WatchedFile::LoadIfChanged() {
 void WatchedFile::Run(const std::string& thread_name) {
   NameThisThread(thread_name);
   std::unique_lock lock(mutex_);
-  while (!wake_.wait_for(lock, absl::ToChronoNanoseconds(interval_), [this] { return stopping_; })) {
+  while (
+      !wake_.wait_for(lock, absl::ToChronoNanoseconds(interval_), [this] { return stopping_; })) {
     lock.unlock();
     const Stamp before = loaded_;
     absl::Status status = LoadIfChanged();

@@ -23,7 +23,7 @@ struct H2Run {
   int connections = 1;
   int64_t limit = 0;  // calls in all; 0: until `duration` passed
   absl::Duration duration;
-  absl::Duration timeout = absl::Seconds(20);  // sent as grpc-timeout
+  absl::Duration timeout = absl::Seconds(20);                 // sent as grpc-timeout
   std::vector<std::pair<std::string, std::string>> metadata;  // more headers, on every request
 };
 

@@ -19,7 +19,8 @@ std::string BignumParam(EVP_PKEY* pkey, const char* name, int pad_to = 0) {
   BIGNUM* value = nullptr;
   if (EVP_PKEY_get_bn_param(pkey, name, &value) != 1) throw std::runtime_error(name);
   std::string bytes(pad_to > 0 ? pad_to : BN_num_bytes(value), '\0');
-  BN_bn2binpad(value, reinterpret_cast<unsigned char*>(bytes.data()), static_cast<int>(bytes.size()));
+  BN_bn2binpad(value, reinterpret_cast<unsigned char*>(bytes.data()),
+               static_cast<int>(bytes.size()));
   BN_free(value);
   return bytes;
 }
@@ -122,12 +123,8 @@ std::string JwksOf(const std::vector<const SigningKey*>& keys) {
 nlohmann::json ClaimsFor(std::string_view subject, std::string_view scope,
                          int64_t expires_in_seconds) {
   const int64_t now = static_cast<int64_t>(std::time(nullptr));
-  return {{"iss", kTestIssuer},
-          {"aud", kTestAudience},
-          {"sub", subject},
-          {"scope", scope},
-          {"iat", now},
-          {"exp", now + expires_in_seconds}};
+  return {{"iss", kTestIssuer}, {"aud", kTestAudience}, {"sub", subject},
+          {"scope", scope},     {"iat", now},           {"exp", now + expires_in_seconds}};
 }
 
 }  // namespace usersvc::testing

@@ -28,7 +28,8 @@ class SigningKey {
   nlohmann::json Jwk() const;
   /// A compact JWS of `claims` signed by this key; `header` overrides or adds header members
   /// (alg and kid are set from the key unless it names them).
-  std::string Sign(const nlohmann::json& claims, nlohmann::json header = nlohmann::json::object()) const;
+  std::string Sign(const nlohmann::json& claims,
+                   nlohmann::json header = nlohmann::json::object()) const;
   /// The PEM of the public key (what an attacker would use as an HS256 "secret").
   std::string PublicPem() const;
 

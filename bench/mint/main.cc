@@ -30,7 +30,7 @@ int main(int argc, char** argv) {
   for (const std::string& subject :
        std::vector<std::string>(absl::StrSplit(absl::GetFlag(FLAGS_subjects), ','))) {
     fmt::print("{}\n", key.Sign(usersvc::testing::ClaimsFor(subject, absl::GetFlag(FLAGS_scope),
-                                                           absl::GetFlag(FLAGS_hours) * 3600)));
+                                                            absl::GetFlag(FLAGS_hours) * 3600)));
   }
   return 0;
 }

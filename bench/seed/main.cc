@@ -175,8 +175,8 @@ int main(int argc, char** argv) {
   // CreateUser bodies are each used once: the warm-up and the flood (bench/driver.py) have sets
   // of their own.
   for (const char* phase : {"warmup", "measure", "flood"}) {
-    const std::string file = std::string(phase) == "measure" ? "createuser"
-                                                              : std::string("createuser-") + phase;
+    const std::string file =
+        std::string(phase) == "measure" ? "createuser" : std::string("createuser-") + phase;
     WriteBodies(dir + "/" + file + ".json", absl::GetFlag(FLAGS_create_bodies), [&](int i) {
       return fmt::format(
           R"({{"email":"new{0}{1}.{2}@bench.example.com","username":"n{0}{1}_{2}","password":"bench password {2}"}})",

@@ -7,16 +7,16 @@
 #include <fstream>
 #include <thread>
 
-#include <catch2/catch.hpp>
 #include <google/protobuf/descriptor.h>
 #include <grpcpp/generic/generic_stub.h>
+#include <catch2/catch.hpp>
 
+#include "bench/mint/jwt_minting.h"
 #include "google/rpc/error_details.pb.h"
-#include "grpc/health/v1/health.grpc.pb.h"
 #include "google/rpc/status.pb.h"
+#include "grpc/health/v1/health.grpc.pb.h"
 #include "test/support/certificates.h"
 #include "test/support/fixtures.h"
-#include "bench/mint/jwt_minting.h"
 
 namespace usersvc::test {
 namespace {
@@ -150,10 +150,9 @@ TEST_CASE("Every UserService RPC needs its scope: without it PERMISSION_DENIED, 
   ServerProcess server(options);
   grpc::GenericStub generic(server.channel());
 
-  const std::map<std::string, std::string> others = {
-      {"user.read", "user.write user.credentials"},
-      {"user.write", "user.read user.credentials"},
-      {"user.credentials", "user.read user.write"}};
+  const std::map<std::string, std::string> others = {{"user.read", "user.write user.credentials"},
+                                                     {"user.write", "user.read user.credentials"},
+                                                     {"user.credentials", "user.read user.write"}};
   const auto* service = google::protobuf::DescriptorPool::generated_pool()->FindServiceByName(
       user::v1::UserService::service_full_name());
   std::map<std::string, int> methods_per_scope;
@@ -177,8 +176,8 @@ TEST_CASE("Every UserService RPC needs its scope: without it PERMISSION_DENIED, 
     CHECK(with != grpc::StatusCode::UNAUTHENTICATED);
     CHECK(CallByName(generic, method, "") == grpc::StatusCode::UNAUTHENTICATED);
   }
-  CHECK(methods_per_scope == std::map<std::string, int>{
-                                 {"user.credentials", 5}, {"user.read", 8}, {"user.write", 10}});
+  CHECK(methods_per_scope ==
+        std::map<std::string, int>{{"user.credentials", 5}, {"user.read", 8}, {"user.write", 10}});
 }
 
 TEST_CASE("Keys rotate by rewriting the JWKS file, without a restart") {
@@ -191,8 +190,7 @@ TEST_CASE("Keys rotate by rewriting the JWKS file, without a restart") {
   auto stub = server.stub();
   const nlohmann::json claims = ClaimsFor("orders", "user.read");
   CHECK(GetUserWith(*stub, old_key.Sign(claims)).error_code() == grpc::StatusCode::NOT_FOUND);
-  CHECK(GetUserWith(*stub, new_key.Sign(claims)).error_code() ==
-        grpc::StatusCode::UNAUTHENTICATED);
+  CHECK(GetUserWith(*stub, new_key.Sign(claims)).error_code() == grpc::StatusCode::UNAUTHENTICATED);
 
   // Rotation step 1: publish the new key beside the old one; step 2: drop the old one.
   auto wait_for = [&](const SigningKey& key, grpc::StatusCode code) {
@@ -205,8 +203,7 @@ TEST_CASE("Keys rotate by rewriting the JWKS file, without a restart") {
   CHECK(wait_for(new_key, grpc::StatusCode::NOT_FOUND) == grpc::StatusCode::NOT_FOUND);
   CHECK(GetUserWith(*stub, old_key.Sign(claims)).error_code() == grpc::StatusCode::NOT_FOUND);
   config.Write("jwks.json", JwksOf({&new_key}));
-  CHECK(wait_for(old_key, grpc::StatusCode::UNAUTHENTICATED) ==
-        grpc::StatusCode::UNAUTHENTICATED);
+  CHECK(wait_for(old_key, grpc::StatusCode::UNAUTHENTICATED) == grpc::StatusCode::UNAUTHENTICATED);
   CHECK(GetUserWith(*stub, new_key.Sign(claims)).error_code() == grpc::StatusCode::NOT_FOUND);
 
   // A broken file is reported and the keys in force stay.
@@ -220,10 +217,10 @@ TEST_CASE("A JWKS without issuer and audience, or a bad JWKS file, stops the ser
   const SigningKey ec(SigningKey::Type::kEcP256, "ec-1");
   ConfigDir config;
   const std::string good = config.Write("jwks.json", JwksOf({&ec}));
-  const std::string bad = config.Write("bad.json", R"({"keys": [{"kty": "oct", "k": "c2VjcmV0"}]})");
+  const std::string bad =
+      config.Write("bad.json", R"({"keys": [{"kty": "oct", "k": "c2VjcmV0"}]})");
   for (const std::vector<std::string>& args :
-       {std::vector<std::string>{"--auth_jwks_file=" + good},
-        JwtArgs(bad),
+       {std::vector<std::string>{"--auth_jwks_file=" + good}, JwtArgs(bad),
         JwtArgs(config.Write("empty.json", "")),
         std::vector<std::string>{"--auth_policy_file=" + good},
         std::vector<std::string>{"--rate_limit=fast"}}) {
@@ -246,7 +243,8 @@ TEST_CASE("Server reflection needs an authenticated caller, and --reflection=fal
   auto reflect = [&](const std::string& token) {
     auto context = WithToken(token);
     grpc::CompletionQueue cq;
-    auto call = generic.PrepareCall(context.get(), "/grpc.reflection.v1.ServerReflection/ServerReflectionInfo", &cq);
+    auto call = generic.PrepareCall(
+        context.get(), "/grpc.reflection.v1.ServerReflection/ServerReflectionInfo", &cq);
     void* tag = nullptr;
     bool ok = false;
     call->StartCall(reinterpret_cast<void*>(1));
@@ -271,7 +269,8 @@ TEST_CASE("Server reflection needs an authenticated caller, and --reflection=fal
   grpc::GenericStub generic_off(without.channel());
   auto context = ContextWithDeadline(5);
   grpc::CompletionQueue cq;
-  auto call = generic_off.PrepareCall(context.get(), "/grpc.reflection.v1.ServerReflection/ServerReflectionInfo", &cq);
+  auto call = generic_off.PrepareCall(
+      context.get(), "/grpc.reflection.v1.ServerReflection/ServerReflectionInfo", &cq);
   void* tag = nullptr;
   bool ok = false;
   call->StartCall(reinterpret_cast<void*>(1));
@@ -289,8 +288,8 @@ TEST_CASE("Server reflection needs an authenticated caller, and --reflection=fal
 TEST_CASE("Client certificates are identities: their URI SAN or CN maps to scopes by policy") {
   Certificates certs;
   ConfigDir config;
-  const std::string policy = config.Write(
-      "policy.json", R"({"spiffe://shop.test/ns/orders/sa/orders": ["user.read"],
+  const std::string policy =
+      config.Write("policy.json", R"({"spiffe://shop.test/ns/orders/sa/orders": ["user.read"],
                          "usersvc-test-client": ["user.write"]})");
   ServerProcess::Options options;
   options.args = {"--tls_cert=" + certs.Path("server.crt"), "--tls_key=" + certs.Path("server.key"),
@@ -322,7 +321,8 @@ TEST_CASE("Client certificates are identities: their URI SAN or CN maps to scope
 
   // The policy is read again when it changes: the CN loses user.write and gains user.read.
   config.Write("policy.json", R"({"usersvc-test-client": ["user.read"]})");
-  for (int i = 0; i < 50 && GetUserWith(*admin, "").error_code() != grpc::StatusCode::NOT_FOUND; ++i) {
+  for (int i = 0; i < 50 && GetUserWith(*admin, "").error_code() != grpc::StatusCode::NOT_FOUND;
+       ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
   CHECK(GetUserWith(*admin, "").error_code() == grpc::StatusCode::NOT_FOUND);
@@ -347,7 +347,8 @@ TEST_CASE("Over its rate limit a caller gets RESOURCE_EXHAUSTED with RetryInfo, 
   std::thread quiet_caller([&] {
     auto quiet_stub = user::v1::UserService::NewStub(server.channel());
     while (flooding) {
-      if (GetUserWith(*quiet_stub, quiet).error_code() != grpc::StatusCode::NOT_FOUND) ++quiet_refused;
+      if (GetUserWith(*quiet_stub, quiet).error_code() != grpc::StatusCode::NOT_FOUND)
+        ++quiet_refused;
       ++quiet_calls;
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }

@@ -27,9 +27,10 @@ TEST_CASE("Concurrent 4 MiB requests are held to the gRPC memory quota, and the 
   // Freed memory is returned at once, so that the peak shows what was held, not the sanitizer's
   // quarantine.
   const char* asan_options = std::getenv("ASAN_OPTIONS");
-  setenv("ASAN_OPTIONS",
-         (std::string(asan_options != nullptr ? asan_options : "") + ":quarantine_size_mb=0").c_str(),
-         1);
+  setenv(
+      "ASAN_OPTIONS",
+      (std::string(asan_options != nullptr ? asan_options : "") + ":quarantine_size_mb=0").c_str(),
+      1);
   ServerProcess::Options options;
   options.args = {"--grpc_memory_mb=64"};
   ServerProcess server(options);
@@ -62,7 +63,8 @@ TEST_CASE("Concurrent 4 MiB requests are held to the gRPC memory quota, and the 
   int refused = 0, invalid = 0;
   for (grpc::StatusCode code : codes) {
     invalid += code == grpc::StatusCode::INVALID_ARGUMENT;  // served: first_name is too long
-    refused += code == grpc::StatusCode::RESOURCE_EXHAUSTED || code == grpc::StatusCode::UNAVAILABLE;
+    refused +=
+        code == grpc::StatusCode::RESOURCE_EXHAUSTED || code == grpc::StatusCode::UNAVAILABLE;
   }
   INFO("peak RSS " << baseline << " MiB before, " << peak << " MiB after; " << invalid
                    << " served, " << refused << " refused");

@@ -13,7 +13,6 @@
 namespace usersvc::test {
 namespace {
 
-
 TEST_CASE("After traffic /metrics counts calls by method and code, latencies and the pool") {
   const int metrics_port = FreePort();
   ServerProcess::Options options;
@@ -34,10 +33,13 @@ TEST_CASE("After traffic /metrics counts calls by method and code, latencies and
       R"(grpc_method="GetUser",grpc_service="user.v1.UserService",grpc_type="unary")";
   CHECK(SeriesValue(metrics, "grpc_server_started_total{" + get_user + "}") == 4);
   CHECK(SeriesValue(metrics, R"(grpc_server_handled_total{grpc_code="OK",)" + get_user + "}") == 3);
-  CHECK(SeriesValue(metrics, R"(grpc_server_handled_total{grpc_code="NotFound",)" + get_user + "}") == 1);
-  CHECK(SeriesValue(metrics, R"(grpc_server_handled_total{grpc_code="Internal",)" + get_user + "}") == 0);
+  CHECK(SeriesValue(metrics,
+                    R"(grpc_server_handled_total{grpc_code="NotFound",)" + get_user + "}") == 1);
+  CHECK(SeriesValue(metrics,
+                    R"(grpc_server_handled_total{grpc_code="Internal",)" + get_user + "}") == 0);
   CHECK(SeriesValue(metrics, "grpc_server_handling_seconds_count{" + get_user + "}") == 4);
-  CHECK(SeriesValue(metrics, "grpc_server_handling_seconds_bucket{" + get_user + R"(,le="+Inf"})") == 4);
+  CHECK(SeriesValue(metrics,
+                    "grpc_server_handling_seconds_bucket{" + get_user + R"(,le="+Inf"})") == 4);
   const std::string create =
       R"(grpc_method="CreateUser",grpc_service="user.v1.UserService",grpc_type="unary")";
   CHECK(SeriesValue(metrics, R"(grpc_server_handled_total{grpc_code="OK",)" + create + "}") == 1);

@@ -26,7 +26,8 @@ Certificates::Certificates() {
   Issue("server", "localhost", "-extfile {0}/server.ext");
   Issue("client", "usersvc-test-client", "");
   // A workload's certificate as SPIFFE issues them: the identity is the URI SAN.
-  std::ofstream(Path("spiffe.ext")) << "subjectAltName=URI:spiffe://shop.test/ns/orders/sa/orders\n";
+  std::ofstream(Path("spiffe.ext"))
+      << "subjectAltName=URI:spiffe://shop.test/ns/orders/sa/orders\n";
   Issue("spiffe-client", "orders-workload", "-extfile {0}/spiffe.ext");
   for (const auto& file : std::filesystem::directory_iterator(dir_)) {
     chmod(file.path().c_str(), 0644);  // throwaway keys: the test's cluster must read them

@@ -6,9 +6,9 @@ namespace usersvc::test {
 
 /// A throwaway CA, a server certificate for 127.0.0.1 and localhost and two client certificates
 /// (CN usersvc-test-client; and spiffe-client, whose URI SAN is
-/// spiffe://shop.test/ns/orders/sa/orders), all signed by the CA, and a second CA that signed nothing of ours; made by openssl in a
-/// temporary directory (readable by the postgres user, which a test's cluster runs as) and
-/// removed with the object.
+/// spiffe://shop.test/ns/orders/sa/orders), all signed by the CA, and a second CA that signed
+/// nothing of ours; made by openssl in a temporary directory (readable by the postgres user, which
+/// a test's cluster runs as) and removed with the object.
 class Certificates {
  public:
   Certificates();

@@ -5,8 +5,8 @@
 #include <filesystem>
 #include <fstream>
 
-#include <catch2/catch.hpp>
 #include <google/protobuf/descriptor.h>
+#include <catch2/catch.hpp>
 
 #include "auth/certificate_policy.h"
 #include "auth/method_scopes.h"
@@ -36,8 +36,8 @@ TEST_CASE("Every UserService RPC needs a scope, and reads, writes and credential
     REQUIRE(scope.has_value());
     // The names say which scope is right: lookups read, password and verification RPCs are
     // credentials, everything else changes something.
-    const bool credentials = name.find("Password") != std::string::npos ||
-                             name.find("Verif") != std::string::npos;
+    const bool credentials =
+        name.find("Password") != std::string::npos || name.find("Verif") != std::string::npos;
     const bool read = name.rfind("Get", 0) == 0 || name.rfind("List", 0) == 0 ||
                       name.rfind("Search", 0) == 0 || name == "HealthCheck";
     CHECK(*scope == (credentials ? Scope::kCredentials : read ? Scope::kRead : Scope::kWrite));
@@ -149,8 +149,8 @@ TEST_CASE("Defaults follow the container's CPU quota and memory limit, not the n
   CHECK(limits.cores == 2);
   CHECK(limits.memory_bytes == int64_t{536870912});
   // The quota of an ancestor binds too; the affinity mask binds below the quota.
-  const std::string nested = FakeCgroupRoot({{"/a/b/cpu.max", "max 100000"},
-                                             {"/a/cpu.max", "100000 100000"}});
+  const std::string nested =
+      FakeCgroupRoot({{"/a/b/cpu.max", "max 100000"}, {"/a/cpu.max", "100000 100000"}});
   CHECK(ReadContainerLimits(nested, "0::/a/b\n", 32).cores == 1);
   CHECK(ReadContainerLimits(v2, "0::/kubepods/pod1\n", 1).cores == 1);
   // No limit at all: the CPUs we may run on, and no memory limit.
@@ -159,9 +159,10 @@ TEST_CASE("Defaults follow the container's CPU quota and memory limit, not the n
   CHECK(limits.cores == 8);
   CHECK_FALSE(limits.memory_bytes.has_value());
   // cgroup v1's cpu and memory controllers.
-  const std::string v1 = FakeCgroupRoot({{"/cpu,cpuacct/docker/c1/cpu.cfs_quota_us", "300000"},
-                                         {"/cpu,cpuacct/docker/c1/cpu.cfs_period_us", "100000"},
-                                         {"/memory/docker/c1/memory.limit_in_bytes", "1073741824"}});
+  const std::string v1 =
+      FakeCgroupRoot({{"/cpu,cpuacct/docker/c1/cpu.cfs_quota_us", "300000"},
+                      {"/cpu,cpuacct/docker/c1/cpu.cfs_period_us", "100000"},
+                      {"/memory/docker/c1/memory.limit_in_bytes", "1073741824"}});
   limits = ReadContainerLimits(v1, "4:memory:/docker/c1\n3:cpu,cpuacct:/docker/c1\n", 16);
   CHECK(limits.cores == 3);
   CHECK(limits.memory_bytes == int64_t{1} << 30);

@@ -136,7 +136,8 @@ TEST_CASE("envoy.yaml checks callers' tokens at the edge, forwards them, and lea
   FindMaps(envoy, "http_filters", &managers);
   REQUIRE(managers.size() == 1);
   std::vector<std::string> order;
-  for (const auto& filter : managers[0]["http_filters"]) order.push_back(filter["name"].as<std::string>());
+  for (const auto& filter : managers[0]["http_filters"])
+    order.push_back(filter["name"].as<std::string>());
   REQUIRE(order.size() >= 2);
   CHECK(order[0] == "envoy.filters.http.jwt_authn");
   CHECK(std::find(order.begin(), order.end(), "envoy.filters.http.grpc_json_transcoder") >
@@ -149,8 +150,9 @@ TEST_CASE("envoy.yaml checks callers' tokens at the edge, forwards them, and lea
     return YAML::Node();
   };
   CHECK_FALSE(rule_for("/grpc.health.v1.Health/Check")["requires"]);
-  for (const char* path : {"/user.v1.UserService/GetUser", "/user.v1.UserService/DeleteUser",
-                           "/v1/users/123", "/grpc.reflection.v1.ServerReflection/ServerReflectionInfo"}) {
+  for (const char* path :
+       {"/user.v1.UserService/GetUser", "/user.v1.UserService/DeleteUser", "/v1/users/123",
+        "/grpc.reflection.v1.ServerReflection/ServerReflectionInfo"}) {
     INFO(path);
     CHECK(rule_for(path)["requires"]["provider_name"].as<std::string>() == provider_name);
   }

@@ -38,12 +38,14 @@ std::string Verdict(const std::string& token, const KeySet& keys) {
 }
 
 std::string HmacToken(const nlohmann::json& claims, const std::string& secret) {
-  const std::string signed_part = Base64Url(nlohmann::json{{"alg", "HS256"}, {"kid", "rsa"}}.dump()) +
-                                  "." + Base64Url(claims.dump());
+  const std::string signed_part =
+      Base64Url(nlohmann::json{{"alg", "HS256"}, {"kid", "rsa"}}.dump()) + "." +
+      Base64Url(claims.dump());
   unsigned char mac[EVP_MAX_MD_SIZE];
   unsigned int length = 0;
   HMAC(EVP_sha256(), secret.data(), static_cast<int>(secret.size()),
-       reinterpret_cast<const unsigned char*>(signed_part.data()), signed_part.size(), mac, &length);
+       reinterpret_cast<const unsigned char*>(signed_part.data()), signed_part.size(), mac,
+       &length);
   return signed_part + "." + Base64Url(std::string(reinterpret_cast<char*>(mac), length));
 }
 
@@ -145,7 +147,8 @@ TEST_CASE("A key set takes RSA of 2048 bits or more and EC signature keys, nothi
   CHECK_FALSE(KeySet::FromJwks("{").ok());
   CHECK_FALSE(KeySet::FromJwks(R"({"keys": {}})").ok());
   // A shared secret and an encryption key are not taken as verification keys.
-  CHECK_FALSE(KeySet::FromJwks(R"({"keys": [{"kty": "oct", "k": "c2VjcmV0", "kid": "hmac"}]})").ok());
+  CHECK_FALSE(
+      KeySet::FromJwks(R"({"keys": [{"kty": "oct", "k": "c2VjcmV0", "kid": "hmac"}]})").ok());
   const SigningKey ec(SigningKey::Type::kEcP256, "ec");
   nlohmann::json set = nlohmann::json::parse(JwksOf({&ec}));
   set["keys"].push_back({{"kty", "oct"}, {"k", "c2VjcmV0"}, {"kid", "hmac"}});
@@ -189,7 +192,8 @@ TEST_CASE("A verified token is remembered until it expires, and only under its k
   // Bounded: a thousand tokens later it still answers, and holds at most its capacity.
   for (int i = 0; i < 1000; ++i) cache.Insert("t" + std::to_string(i), 1, orders);
   int remembered = 0;
-  for (int i = 0; i < 1000; ++i) remembered += cache.Find("t" + std::to_string(i), 1, now).has_value();
+  for (int i = 0; i < 1000; ++i)
+    remembered += cache.Find("t" + std::to_string(i), 1, now).has_value();
   CHECK(remembered > 0);
   CHECK(remembered <= 64);
 }
