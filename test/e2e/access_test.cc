@@ -84,6 +84,33 @@ grpc::StatusCode CallByName(grpc::GenericStub& stub, const std::string& method,
   return status.error_code();
 }
 
+/// Opens a server reflection stream with `token`, closes it at once and returns how it ended.
+grpc::StatusCode ReflectionCode(const std::shared_ptr<grpc::Channel>& channel,
+                                const std::string& token) {
+  grpc::GenericStub generic(channel);
+  auto context = WithToken(token);
+  grpc::CompletionQueue cq;
+  auto call = generic.PrepareCall(context.get(),
+                                  "/grpc.reflection.v1.ServerReflection/ServerReflectionInfo", &cq);
+  void* tag = nullptr;
+  bool ok = false;
+  auto step = [&](intptr_t id) {
+    while (cq.Next(&tag, &ok) && tag != reinterpret_cast<void*>(id)) {
+    }
+  };
+  call->StartCall(reinterpret_cast<void*>(1));
+  step(1);
+  call->WritesDone(reinterpret_cast<void*>(2));
+  step(2);
+  grpc::Status status;
+  call->Finish(&status, reinterpret_cast<void*>(3));
+  step(3);
+  cq.Shutdown();
+  while (cq.Next(&tag, &ok)) {
+  }
+  return status.error_code();
+}
+
 }  // namespace
 
 TEST_CASE("With a JWKS, calls need a valid bearer token, and a refusal says nothing of why") {
@@ -239,50 +266,14 @@ TEST_CASE("Server reflection needs an authenticated caller, and --reflection=fal
   ServerProcess::Options options;
   options.args = JwtArgs(config.Write("jwks.json", JwksOf({&ec})));
   ServerProcess server(options);
-  grpc::GenericStub generic(server.channel());
-  auto reflect = [&](const std::string& token) {
-    auto context = WithToken(token);
-    grpc::CompletionQueue cq;
-    auto call = generic.PrepareCall(
-        context.get(), "/grpc.reflection.v1.ServerReflection/ServerReflectionInfo", &cq);
-    void* tag = nullptr;
-    bool ok = false;
-    call->StartCall(reinterpret_cast<void*>(1));
-    cq.Next(&tag, &ok);
-    call->WritesDone(reinterpret_cast<void*>(2));
-    cq.Next(&tag, &ok);
-    grpc::Status status;
-    call->Finish(&status, reinterpret_cast<void*>(3));
-    while (cq.Next(&tag, &ok) && tag != reinterpret_cast<void*>(3)) {
-    }
-    cq.Shutdown();
-    while (cq.Next(&tag, &ok)) {
-    }
-    return status.error_code();
-  };
-  CHECK(reflect("") == grpc::StatusCode::UNAUTHENTICATED);
-  CHECK(reflect(ec.Sign(ClaimsFor("grpcurl", ""))) == grpc::StatusCode::OK);
+  CHECK(ReflectionCode(server.channel(), "") == grpc::StatusCode::UNAUTHENTICATED);
+  CHECK(ReflectionCode(server.channel(), ec.Sign(ClaimsFor("grpcurl", ""))) ==
+        grpc::StatusCode::OK);
 
   ServerProcess::Options off;
   off.args = {"--reflection=false"};
   ServerProcess without(off);
-  grpc::GenericStub generic_off(without.channel());
-  auto context = ContextWithDeadline(5);
-  grpc::CompletionQueue cq;
-  auto call = generic_off.PrepareCall(
-      context.get(), "/grpc.reflection.v1.ServerReflection/ServerReflectionInfo", &cq);
-  void* tag = nullptr;
-  bool ok = false;
-  call->StartCall(reinterpret_cast<void*>(1));
-  cq.Next(&tag, &ok);
-  grpc::Status status;
-  call->Finish(&status, reinterpret_cast<void*>(3));
-  while (cq.Next(&tag, &ok) && tag != reinterpret_cast<void*>(3)) {
-  }
-  cq.Shutdown();
-  while (cq.Next(&tag, &ok)) {
-  }
-  CHECK(status.error_code() == grpc::StatusCode::UNIMPLEMENTED);
+  CHECK(ReflectionCode(without.channel(), "") == grpc::StatusCode::UNIMPLEMENTED);
 }
 
 TEST_CASE("Client certificates are identities: their URI SAN or CN maps to scopes by policy") {
