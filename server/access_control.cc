@@ -1,5 +1,7 @@
 #include "server/access_control.h"
 
+#include <vector>
+
 #include <absl/strings/ascii.h>
 #include <absl/strings/match.h>
 #include <absl/time/clock.h>
@@ -64,7 +66,8 @@ absl::StatusOr<std::unique_ptr<AccessControl>> AccessControl::Create(
   std::unique_ptr<AccessControl> access(new AccessControl(options, registry));
   if (!options.jwks_file.empty()) {
     auto watch = WatchedFile::Watch(
-        options.jwks_file, "watch-jwks", [raw = access.get()](const std::string& content) {
+        options.jwks_file, "watch-jwks",
+        [raw = access.get()](const std::string& content) {
           absl::StatusOr<std::shared_ptr<const auth::KeySet>> keys =
               auth::KeySet::FromJwks(content);
           if (!keys.ok()) return keys.status();
@@ -72,7 +75,8 @@ absl::StatusOr<std::unique_ptr<AccessControl>> AccessControl::Create(
           raw->keys_ = *std::move(keys);
           ++raw->keys_generation_;  // what was verified with the old set is checked again
           return absl::OkStatus();
-        });
+        },
+        [raw = access.get()] { raw->jwks_reload_failures_.Increment(); });
     if (!watch.ok())
       return absl::InvalidArgumentError("--auth_jwks_file: " +
                                         std::string(watch.status().message()));
@@ -80,14 +84,16 @@ absl::StatusOr<std::unique_ptr<AccessControl>> AccessControl::Create(
   }
   if (!options.policy_file.empty()) {
     auto watch = WatchedFile::Watch(
-        options.policy_file, "watch-policy", [raw = access.get()](const std::string& content) {
+        options.policy_file, "watch-policy",
+        [raw = access.get()](const std::string& content) {
           absl::StatusOr<std::shared_ptr<const auth::CertificatePolicy>> policy =
               auth::CertificatePolicy::FromJson(content);
           if (!policy.ok()) return policy.status();
           std::unique_lock lock(raw->loaded_mutex_);
           raw->policy_ = *std::move(policy);
           return absl::OkStatus();
-        });
+        },
+        [raw = access.get()] { raw->policy_reload_failures_.Increment(); });
     if (!watch.ok())
       return absl::InvalidArgumentError("--auth_policy_file: " +
                                         std::string(watch.status().message()));
@@ -109,7 +115,14 @@ AccessControl::AccessControl(const AccessOptions& options, prometheus::Registry&
       no_credentials_(refusals_.Add({{"reason", "no_credentials"}})),
       bad_token_(refusals_.Add({{"reason", "bad_token"}})),
       no_scope_(refusals_.Add({{"reason", "no_scope"}})),
-      rate_limited_(refusals_.Add({{"reason", "rate_limited"}})) {
+      rate_limited_(refusals_.Add({{"reason", "rate_limited"}})),
+      reload_failures_(prometheus::BuildCounter()
+                           .Name("usersvc_access_reload_failures_total")
+                           .Help("Changes to the JWKS or policy file that did not load (the "
+                                 "previous content stays in force)")
+                           .Register(registry)),
+      jwks_reload_failures_(reload_failures_.Add({{"file", "jwks"}})),
+      policy_reload_failures_(reload_failures_.Add({{"file", "policy"}})) {
   if (options.rate_limit.per_second > 0) limiter_.emplace(options.rate_limit);
 }
 
@@ -128,20 +141,25 @@ std::optional<AccessControl::Caller> AccessControl::CertificateCaller(
     std::shared_lock lock(loaded_mutex_);
     policy = policy_;
   }
-  // The first URI SAN the policy lists, else the first URI SAN, else the subject CN.
-  std::optional<Caller> unlisted;
-  for (const char* property : {GRPC_PEER_URI_PROPERTY_NAME, GRPC_X509_CN_PROPERTY_NAME}) {
-    for (const grpc::string_ref& value : auth->FindPropertyValues(property)) {
-      std::string identity(value.data(), value.size());
-      if (policy != nullptr) {
-        if (std::optional<auth::ScopeSet> scopes = policy->ScopesOf(identity)) {
-          return Caller{"x509:" + identity, *scopes};
-        }
-      }
-      if (!unlisted) unlisted = Caller{"x509:" + identity, {}};
+  // A certificate with URI SANs is one of those: the first the policy lists, else the first.
+  // Only a certificate without any is its subject CN, and a CN never stands for a URI: a CA
+  // that lets requesters choose their CN must not let one pass for a SPIFFE ID.
+  const std::vector<grpc::string_ref> uris = auth->FindPropertyValues(GRPC_PEER_URI_PROPERTY_NAME);
+  for (const grpc::string_ref& value : uris) {
+    std::string uri(value.data(), value.size());
+    if (std::optional<auth::ScopeSet> scopes =
+            policy != nullptr ? policy->ScopesOf(uri) : std::nullopt) {
+      return Caller{"x509-uri:" + uri, *scopes};
     }
   }
-  return unlisted;
+  if (!uris.empty()) return Caller{"x509-uri:" + std::string(uris[0].data(), uris[0].size()), {}};
+  for (const grpc::string_ref& value : auth->FindPropertyValues(GRPC_X509_CN_PROPERTY_NAME)) {
+    std::string cn(value.data(), value.size());
+    std::optional<auth::ScopeSet> scopes;
+    if (policy != nullptr && cn.find("://") == std::string::npos) scopes = policy->ScopesOf(cn);
+    return Caller{"x509-cn:" + cn, scopes.value_or(auth::ScopeSet{})};
+  }
+  return std::nullopt;
 }
 
 absl::StatusOr<AccessControl::Caller> AccessControl::Authenticate(
@@ -161,6 +179,16 @@ absl::StatusOr<AccessControl::Caller> AccessControl::Authenticate(
     const absl::Time now = absl::Now();
     if (std::optional<auth::VerifiedToken> known = verified_tokens_.Find(*token, generation, now)) {
       return Caller{"jwt:" + known->subject, known->scopes};
+    }
+    // A token not seen before costs a signature check, so with a rate limit each peer address
+    // pays for those from a bucket of its own, before the check: made-up tokens, which an
+    // attacker can vary at will and no cache can hold, are not a lever either. A caller reusing
+    // its token pays once per token.
+    if (limiter_) {
+      if (std::optional<absl::Duration> retry_after =
+              limiter_->Take("verify:" + PeerAddress(context), now)) {
+        return Refuse(rate_limited_, RateLimited(*retry_after));
+      }
     }
     absl::StatusOr<auth::VerifiedToken> verified = auth::VerifyJwt(*token, *keys, jwt_rules_, now);
     if (!verified.ok()) {

@@ -45,8 +45,9 @@ struct AccessOptions {
 
 /// Who the caller of a call is and whether it may make it: a bearer token checked against the
 /// JWKS, else a client certificate's identity looked up in the policy; then the method's scope,
-/// then the caller's rate limit. With no JWKS and no policy nothing is authenticated (as before
-/// this existed), and the rate limit, if any, goes by the peer's address.
+/// then the caller's rate limit (and, before a token is first verified, the peer's). With no JWKS
+/// and no policy nothing is authenticated (as before this existed), and the rate limit, if any,
+/// goes by the peer's address.
 class AccessControl {
  public:
   static absl::StatusOr<std::unique_ptr<AccessControl>> Create(const AccessOptions& options,
@@ -64,7 +65,8 @@ class AccessControl {
 
  private:
   struct Caller {
-    std::string identity;  // "jwt:<sub>" or "x509:<URI SAN or CN>": also the rate limit's key
+    std::string identity;  // "jwt:<sub>", "x509-uri:<URI SAN>" or "x509-cn:<CN>": also the
+                           // rate limit's key
     auth::ScopeSet scopes;
   };
 
@@ -95,6 +97,9 @@ class AccessControl {
   prometheus::Counter& bad_token_;
   prometheus::Counter& no_scope_;
   prometheus::Counter& rate_limited_;
+  prometheus::Family<prometheus::Counter>& reload_failures_;
+  prometheus::Counter& jwks_reload_failures_;
+  prometheus::Counter& policy_reload_failures_;
 };
 
 }  // namespace usersvc::server

@@ -17,13 +17,18 @@ bool WatchedFile::Stamp::operator==(const Stamp& other) const {
 
 WatchedFile::WatchedFile(std::string path,
                          absl::AnyInvocable<absl::Status(const std::string&)> load,
-                         absl::Duration interval)
-    : path_(std::move(path)), load_(std::move(load)), interval_(interval) {}
+                         absl::AnyInvocable<void()> on_failure, absl::Duration interval)
+    : path_(std::move(path)),
+      load_(std::move(load)),
+      on_failure_(std::move(on_failure)),
+      interval_(interval) {}
 
 absl::StatusOr<std::unique_ptr<WatchedFile>> WatchedFile::Watch(
     std::string path, std::string thread_name,
-    absl::AnyInvocable<absl::Status(const std::string&)> load, absl::Duration interval) {
-  std::unique_ptr<WatchedFile> file(new WatchedFile(std::move(path), std::move(load), interval));
+    absl::AnyInvocable<absl::Status(const std::string&)> load,
+    absl::AnyInvocable<void()> on_failure, absl::Duration interval) {
+  std::unique_ptr<WatchedFile> file(
+      new WatchedFile(std::move(path), std::move(load), std::move(on_failure), interval));
   if (absl::Status loaded = file->LoadIfChanged(); !loaded.ok()) return loaded;
   file->thread_ = std::thread(
       [file = file.get(), thread_name = std::move(thread_name)] { file->Run(thread_name); });
@@ -70,6 +75,7 @@ void WatchedFile::Run(const std::string& thread_name) {
     if (!status.ok()) {
       Log(LogLevel::kError, "configuration file not reloaded; the previous content stays",
           {{"error", status.message()}});
+      if (on_failure_) on_failure_();
     } else if (!(loaded_ == before)) {
       Log(LogLevel::kInfo, "configuration file reloaded", {{"path", path_}});
     }

@@ -23,10 +23,11 @@ class WatchedFile {
  public:
   /// Reads `path` and hands its content to `load`, which parses and installs it (an error, and no
   /// watching, if either fails); then keeps watching on a thread named `thread_name`.
+  /// `on_failure` runs on the watching thread each time a changed file does not load.
   static absl::StatusOr<std::unique_ptr<WatchedFile>> Watch(
       std::string path, std::string thread_name,
       absl::AnyInvocable<absl::Status(const std::string& content)> load,
-      absl::Duration interval = absl::Seconds(1));
+      absl::AnyInvocable<void()> on_failure, absl::Duration interval = absl::Seconds(1));
   ~WatchedFile();
 
  private:
@@ -38,13 +39,14 @@ class WatchedFile {
   };
 
   WatchedFile(std::string path, absl::AnyInvocable<absl::Status(const std::string&)> load,
-              absl::Duration interval);
+              absl::AnyInvocable<void()> on_failure, absl::Duration interval);
   /// Loads the file if its stamp differs from the last one loaded.
   absl::Status LoadIfChanged();
   void Run(const std::string& thread_name);
 
   const std::string path_;
   absl::AnyInvocable<absl::Status(const std::string&)> load_;
+  absl::AnyInvocable<void()> on_failure_;
   const absl::Duration interval_;
   Stamp loaded_;  // only on the watching thread, once started
   std::mutex mutex_;

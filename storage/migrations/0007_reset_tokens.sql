@@ -81,8 +81,19 @@ END $$;
 -- take the same time. Without this table an unknown address ran a read-only transaction, whose
 -- commit waits for no WAL flush, and a known one wrote rows and waited: a timing oracle for who
 -- has an account. Every request now writes one row here first (and the log serves operators
--- looking into floods of reset requests). Addresses are kept as SHA-256 digests: the log holds
--- no address of someone without an account. Rows older than a day are purged.
+-- looking into floods of reset requests). Addresses are kept as digests keyed with a random salt
+-- made once per database, so the log alone does not confirm a guessed address (whoever can read
+-- the salt can read the users table as well). Rows older than a day are purged.
+CREATE TABLE password_reset_salt (salt bytea NOT NULL);
+INSERT INTO password_reset_salt
+SELECT sha256(convert_to(gen_random_uuid()::text || gen_random_uuid()::text || clock_timestamp(),
+                         'UTF8'));
+
+CREATE FUNCTION usersvc_reset_request_digest(p_email text) RETURNS bytea
+LANGUAGE sql STABLE AS $$
+  SELECT sha256((SELECT salt FROM password_reset_salt) || convert_to(p_email, 'UTF8'))
+$$;
+
 CREATE TABLE password_reset_requests (
   email_digest bytea       NOT NULL,
   requested_at timestamptz NOT NULL DEFAULT now()
@@ -97,7 +108,7 @@ DECLARE
   target users;
   expires timestamptz := now() + p_ttl;
 BEGIN
-  INSERT INTO password_reset_requests (email_digest) VALUES (sha256(convert_to(p_email, 'UTF8')));
+  INSERT INTO password_reset_requests (email_digest) VALUES (usersvc_reset_request_digest(p_email));
   SELECT * INTO target FROM users WHERE email = p_email AND is_active;
   IF NOT FOUND THEN
     RETURN;

@@ -100,6 +100,13 @@ TEST_CASE("Tokens that are not signed by a trusted key are refused") {
   CHECK(Verdict("a.b.c.d", *keys) == "not a compact JWS");
   CHECK(Verdict(std::string(9000, 'a'), *keys) == "too long");
   CHECK(Verdict(rsa.Sign(claims, {{"crit", {"exp"}}}), *keys) == "critical header extension");
+  // One signature has one spelling: padding or whitespace in a part is not base64url.
+  const std::string good = rsa.Sign(claims);
+  CHECK(Verdict(good, *keys) == "accepted");
+  CHECK(Verdict(good + "==", *keys) == "malformed signature");
+  std::string spaced = good;
+  spaced.insert(spaced.rfind('.') + 5, " ");
+  CHECK(Verdict(spaced, *keys) == "malformed signature");
 }
 
 TEST_CASE("Issuer, audience, expiry and not-before are enforced, with a minute's leeway") {
@@ -126,6 +133,7 @@ TEST_CASE("Issuer, audience, expiry and not-before are enforced, with a minute's
   CHECK(with("exp", now - 30) == "accepted");  // within the leeway
   CHECK(with("exp", nullptr) == "no expiry");
   CHECK(with("exp", "tomorrow") == "no expiry");
+  CHECK(with("exp", 1e300) == "no expiry");  // beyond any date: refused, not overflowed
   CHECK(with("nbf", now + 120) == "not yet valid");
   CHECK(with("nbf", now + 30) == "accepted");
   CHECK(with("sub", nullptr) == "no subject");
