@@ -1,7 +1,7 @@
 // Checks deploy/monitoring against the service: every metric the Grafana dashboard and the
-// alerting rules query is one the service exports (as server/metrics.cc names them), and every
-// dashboard query is valid PromQL (promtool parses them as recording rules).
-// Usage: node check_monitoring.mjs PROMTOOL METRICS_CC DASHBOARD.json RULES.yaml
+// alerting rules query is one the service exports (as the sources that register metrics name
+// them), and every dashboard query is valid PromQL (promtool parses them as recording rules).
+// Usage: node check_monitoring.mjs PROMTOOL SOURCE.cc... DASHBOARD.json RULES.yaml
 //        exits 1 naming each problem.
 import { execFileSync } from "node:child_process";
 import fs from "node:fs";
@@ -9,17 +9,22 @@ import os from "node:os";
 import path from "node:path";
 import YAML from "yaml";
 
-const [promtool, metricsSource, dashboardFile, rulesFile] = process.argv.slice(2);
+const args = process.argv.slice(2);
+const [promtool, dashboardFile, rulesFile] = [args[0], args.at(-2), args.at(-1)];
+const metricsSources = args.slice(1, -2);
 const problems = [];
 
 // The series the service exports: the names metrics.cc gives its families; a histogram also
 // exports _bucket, _sum and _count.
 const exported = new Set();
-for (const [, name] of fs.readFileSync(metricsSource, "utf8").matchAll(/"((?:grpc_server|usersvc)_[a-z_]+)"/g)) {
-  exported.add(name);
-  for (const suffix of ["_bucket", "_sum", "_count"]) exported.add(name + suffix);
+for (const source of metricsSources) {
+  const before = exported.size;
+  for (const [, name] of fs.readFileSync(source, "utf8").matchAll(/"((?:grpc_server|usersvc)_[a-z_]+)"/g)) {
+    exported.add(name);
+    for (const suffix of ["_bucket", "_sum", "_count"]) exported.add(name + suffix);
+  }
+  if (exported.size === before) problems.push(`${source}: no metric names found`);
 }
-if (exported.size === 0) problems.push(`${metricsSource}: no metric names found`);
 
 function checkNames(expr, where) {
   // Recorded series (level:metric:operation, with colons) are the rules' own, not the service's.
