@@ -48,7 +48,8 @@ void ProbeDatabase(Services& services) {
         // The pool's own expiry carries no SQLSTATE; PostgreSQL cancelling SELECT 1 at its
         // statement_timeout (57014) means it could not run it: that is down.
         const bool slow = result.status().code() == absl::StatusCode::kDeadlineExceeded &&
-                          result.sqlstate().empty() && services.pool.ready_connections() > 0;
+                          result.error() == storage::SqlError::kNone &&
+                          services.pool.ready_connections() > 0;
         services.health.RecordProbe(result.ok() || slow,
                                     result.ok() ? "ok"
                                     : slow      ? "probe timed out"

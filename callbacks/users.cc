@@ -114,7 +114,9 @@ void InsertUser(std::shared_ptr<Creation> creation, std::string password_hash) {
         Creation& inserted = *creation;
         const bool has_request_id = !inserted.request.request_id().empty();
         if (!result.ok()) {
-          if (result.sqlstate() != "23505") return inserted.Done(result.status());
+          if (result.error() != storage::SqlError::kUniqueViolation) {
+            return inserted.Done(result.status());
+          }
           absl::Status taken = TakenField(result.constraint());
           // A concurrent first call with the same request_id can surface as its email conflict.
           if (has_request_id) return ReplayCreation(std::move(creation), std::move(taken));
@@ -252,7 +254,7 @@ void UpdateUser(Services& services,
   services.pool.Execute(q::kUpdateUser, std::move(params), call.deadline,
                         [out = call.response->mutable_user(),
                          finish = std::move(call.finish)](storage::Result result) mutable {
-                          if (result.sqlstate() == "23505")
+                          if (result.error() == storage::SqlError::kUniqueViolation)
                             return std::move(finish)(TakenField(result.constraint()));
                           ReplyWithUser(out, std::move(finish))(std::move(result));
                         });

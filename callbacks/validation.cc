@@ -1,9 +1,11 @@
 #include "callbacks/validation.h"
 
-#include <absl/strings/ascii.h>
 #include <vector>
 
+#include <absl/strings/ascii.h>
 #include <fmt/format.h>
+
+#include "base/field_violation.h"
 
 namespace usersvc::callbacks {
 namespace {
@@ -45,7 +47,7 @@ bool IsValidDomain(std::string_view domain) {
 }  // namespace
 
 absl::Status FieldError(std::string_view field, std::string_view description) {
-  return absl::InvalidArgumentError(fmt::format("{}: {}", field, description));
+  return FieldViolationError(field, description);
 }
 
 std::string_view TrimAscii(std::string_view text) {

@@ -4,6 +4,7 @@
 
 #include <absl/strings/match.h>
 
+#include "base/field_violation.h"
 #include "google/rpc/error_details.pb.h"
 #include "google/rpc/status.pb.h"
 
@@ -14,12 +15,11 @@ grpc::Status ToGrpcStatus(const absl::Status& status) {
   const auto code = static_cast<grpc::StatusCode>(status.code());
   std::string message(status.message());
   google::rpc::Status details;
-  const size_t colon = message.find(": ");
-  if (status.code() == absl::StatusCode::kInvalidArgument && colon != std::string::npos) {
+  if (std::optional<FieldViolation> field = FieldViolationOf(status)) {
     google::rpc::BadRequest bad_request;
     google::rpc::BadRequest::FieldViolation* violation = bad_request.add_field_violations();
-    violation->set_field(message.substr(0, colon));
-    violation->set_description(message.substr(colon + 2));
+    violation->set_field(field->field);
+    violation->set_description(field->description);
     details.add_details()->PackFrom(bad_request);
   }
   // Details a layer attached as a payload under its google.rpc type URL (RetryInfo, ...).

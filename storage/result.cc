@@ -11,12 +11,16 @@ namespace usersvc::storage {
 Result Result::Rows(PgResultPtr rows) { return Result(absl::OkStatus(), std::move(rows)); }
 
 Result Result::FromPgError(const PGresult& error) {
-  const char* state = PQresultErrorField(&error, PG_DIAG_SQLSTATE);
-  const char* constraint = PQresultErrorField(&error, PG_DIAG_CONSTRAINT_NAME);
-  const char* message = PQresultErrorField(&error, PG_DIAG_MESSAGE_PRIMARY);
-  Result result(StatusFromSqlState(state ? state : "", message ? message : ""), nullptr);
-  result.sqlstate_ = state ? state : "";
-  result.constraint_ = constraint ? constraint : "";
+  auto field = [&error](int code) -> std::string_view {
+    const char* value = PQresultErrorField(&error, code);
+    return value != nullptr ? value : "";
+  };
+  const PgErrorFields fields{field(PG_DIAG_SQLSTATE), field(PG_DIAG_MESSAGE_PRIMARY),
+                             field(PG_DIAG_COLUMN_NAME), field(PG_DIAG_MESSAGE_DETAIL)};
+  Result result(StatusFromPgError(fields), nullptr);
+  result.sqlstate_ = std::string(fields.sqlstate);
+  result.error_ = SqlErrorOf(fields.sqlstate);
+  result.constraint_ = std::string(field(PG_DIAG_CONSTRAINT_NAME));
   return result;
 }
 

@@ -8,6 +8,8 @@
 #include <absl/status/status.h>
 #include <libpq-fe.h>
 
+#include "storage/sqlstate.h"
+
 namespace usersvc::storage {
 
 struct PgResultDeleter {
@@ -27,7 +29,10 @@ class Result {
 
   bool ok() const { return status_.ok(); }
   const absl::Status& status() const { return status_; }
-  /// Five-character SQLSTATE of a database error; empty otherwise.
+  /// What a database error means (SqlError::kNone when there was none from PostgreSQL).
+  SqlError error() const { return error_; }
+  /// Five-character SQLSTATE of a database error, for logs and tests; empty otherwise. Code acts
+  /// on error().
   const std::string& sqlstate() const { return sqlstate_; }
   /// Constraint (or unique index) named by a constraint violation; empty otherwise.
   const std::string& constraint() const { return constraint_; }
@@ -50,6 +55,7 @@ class Result {
 
   absl::Status status_;
   PgResultPtr rows_;
+  SqlError error_ = SqlError::kNone;
   std::string sqlstate_;
   std::string constraint_;
 };

@@ -2,6 +2,8 @@
 #include <absl/strings/ascii.h>
 #include <catch2/catch.hpp>
 
+#include "google/rpc/error_details.pb.h"
+#include "google/rpc/status.pb.h"
 #include "test/support/fixtures.h"
 
 namespace usersvc::test {
@@ -282,4 +284,21 @@ TEST_CASE("With debug logging on, the log never holds a password, a password has
 }
 
 }  // namespace
+TEST_CASE("A field error raised by the SQL functions carries a google.rpc.BadRequest too") {
+  ServerProcess server;
+  auto stub = server.stub();
+  // Well-formed, so only the database can tell that nobody issued it (usersvc_consume_token).
+  const grpc::Status status = Verify(*stub, std::string(43, 'Q'));
+  REQUIRE(status.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+  CHECK(status.error_message() == "token: invalid or expired");
+  google::rpc::Status details;
+  REQUIRE(details.ParseFromString(status.error_details()));
+  REQUIRE(details.details_size() == 1);
+  google::rpc::BadRequest bad_request;
+  REQUIRE(details.details(0).UnpackTo(&bad_request));
+  REQUIRE(bad_request.field_violations_size() == 1);
+  CHECK(bad_request.field_violations(0).field() == "token");
+  CHECK(bad_request.field_violations(0).description() == "invalid or expired");
+}
+
 }  // namespace usersvc::test

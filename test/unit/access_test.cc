@@ -11,6 +11,7 @@
 #include "auth/certificate_policy.h"
 #include "auth/method_scopes.h"
 #include "auth/rate_limiter.h"
+#include "base/field_violation.h"
 #include "google/rpc/error_details.pb.h"
 #include "google/rpc/status.pb.h"
 #include "server/container_limits.h"
@@ -167,4 +168,25 @@ TEST_CASE("Defaults follow the container's CPU quota and memory limit, not the n
   CHECK(limits.cores == 3);
   CHECK(limits.memory_bytes == int64_t{1} << 30);
   for (const std::string& root : {v2, nested, open, v1}) std::filesystem::remove_all(root);
+}
+
+TEST_CASE("A field violation becomes a google.rpc.BadRequest, and other errors carry none") {
+  const grpc::Status converted = usersvc::server::ToGrpcStatus(
+      usersvc::FieldViolationError("preferences.timezone", "must be an IANA time zone name"));
+  CHECK(converted.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+  CHECK(converted.error_message() == "preferences.timezone: must be an IANA time zone name");
+  google::rpc::Status details;
+  REQUIRE(details.ParseFromString(converted.error_details()));
+  REQUIRE(details.details_size() == 1);
+  google::rpc::BadRequest bad_request;
+  REQUIRE(details.details(0).UnpackTo(&bad_request));
+  REQUIRE(bad_request.field_violations_size() == 1);
+  CHECK(bad_request.field_violations(0).field() == "preferences.timezone");
+  CHECK(bad_request.field_violations(0).description() == "must be an IANA time zone name");
+  // A message that merely looks like "<field>: <text>" is not read apart.
+  CHECK(usersvc::server::ToGrpcStatus(absl::InvalidArgumentError("looks: like one"))
+            .error_details()
+            .empty());
+  CHECK(
+      usersvc::server::ToGrpcStatus(absl::NotFoundError("user not found")).error_details().empty());
 }
