@@ -79,9 +79,10 @@ class UnaryCall {
       Finish(std::move(admitted));
       return;
     }
-    kHandler(*env_.services, callbacks::Exchange<Request, Response>{
-                                 &request_, &response_, DeadlineOf(context_),
-                                 [this](absl::Status status) { Finish(std::move(status)); }});
+    kHandler(*env_.services,
+             callbacks::Exchange<Request, Response>{
+                 &request_, &response_, DeadlineOf(context_),
+                 callbacks::Finish([this](absl::Status status) { Finish(std::move(status)); })});
   }
 
   // Runs on whichever thread the handler finished on (CQ, database or CPU pool thread).
