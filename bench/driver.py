@@ -225,6 +225,21 @@ class Bench:
             self.sweep[("pgbench lookup", c)] = pg[c]
         self.report(in_flight, best, pg)
 
+    def fixed_rate_getuser(self, port, rate, in_flight, token=None):
+        """GetUser through the gRPC client (the h2 one has no --rps) at a fixed rate."""
+        a = self.args
+        command = [a.loadgen, "--engine", "grpc", "--call", "GetUser", "-c", str(in_flight),
+                   "--rps", str(rate), "-z", f"{a.seconds}s", "-O", "json", "--data-file",
+                   os.path.join(a.work, "getuser.json"), f"127.0.0.1:{port}"]
+        if token:
+            command[1:1] = ["-m", json.dumps({"authorization": f"Bearer {token}"})]
+        report = json.loads(subprocess.run(command, check=True, capture_output=True,
+                                           text=True).stdout)
+        percentile = {d["percentage"]: d["latency"] / 1e6 for d in report["latencyDistribution"]}
+        return {"rps": report["rps"], "p50": percentile[50], "p99": percentile[99],
+                "count": report["count"],
+                "errors": report["count"] - report["statusCodeDistribution"].get("OK", 0)}
+
     def flood_cases(self):
         """GetUser at a fixed rate (gRPC client, 16 in flight), alone and while another client
         floods the service: with ResetPassword calls carrying made-up tokens (refused after an
@@ -235,16 +250,7 @@ class Bench:
         rate = 2000
 
         def probe():
-            command = [a.loadgen, "--engine", "grpc", "--call", "GetUser", "-c", "16",
-                       "--rps", str(rate), "-z", f"{a.seconds}s", "-O", "json", "--data-file",
-                       os.path.join(a.work, "getuser.json"), f"127.0.0.1:{port}"]
-            report = json.loads(subprocess.run(command, check=True, capture_output=True,
-                                               text=True).stdout)
-            percentile = {d["percentage"]: d["latency"] / 1e6
-                          for d in report["latencyDistribution"]}
-            return {"rps": report["rps"], "p50": percentile[50], "p99": percentile[99],
-                    "count": report["count"],
-                    "errors": report["count"] - report["statusCodeDistribution"].get("OK", 0)}
+            return self.fixed_rate_getuser(port, rate, 16)
 
         def with_flood(method, bodies):
             flood = subprocess.Popen(
@@ -282,17 +288,7 @@ class Bench:
         self.add("GetUser, ES256 bearer token checked", lookups["jwt"])
 
         def probe():
-            command = [a.loadgen, "--engine", "grpc", "--call", "GetUser", "-c", "4", "--rps",
-                       "200", "-z", f"{a.seconds}s", "-O", "json", "-m",
-                       json.dumps({"authorization": f"Bearer {quiet}"}), "--data-file",
-                       os.path.join(a.work, "getuser.json"), f"127.0.0.1:{a.limited_port}"]
-            report = json.loads(subprocess.run(command, check=True, capture_output=True,
-                                               text=True).stdout)
-            percentile = {d["percentage"]: d["latency"] / 1e6
-                          for d in report["latencyDistribution"]}
-            return {"rps": report["rps"], "p50": percentile[50], "p99": percentile[99],
-                    "count": report["count"],
-                    "errors": report["count"] - report["statusCodeDistribution"].get("OK", 0)}
+            return self.fixed_rate_getuser(a.limited_port, 200, 4, token=quiet)
 
         self.add("quiet caller at 200/s, alone (limit 1,000/s each)",
                  self.measured(a.limited_pid, probe))

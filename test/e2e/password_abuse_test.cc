@@ -13,21 +13,6 @@
 namespace usersvc::test {
 namespace {
 
-grpc::Status Reset(Stub& stub, const std::string& token, const std::string& password) {
-  user::v1::ResetPasswordRequest request;
-  request.set_token(token);
-  request.set_new_password(password);
-  user::v1::ResetPasswordResponse response;
-  return Call(stub, &Stub::ResetPassword, request, &response);
-}
-
-grpc::Status RequestReset(Stub& stub, const std::string& email) {
-  user::v1::RequestPasswordResetRequest request;
-  request.set_email(email);
-  user::v1::RequestPasswordResetResponse response;
-  return Call(stub, &Stub::RequestPasswordReset, request, &response);
-}
-
 /// A server with /metrics, to read usersvc_argon2id_runs_total.
 ServerProcess::Options WithMetricsOn(int port) {
   ServerProcess::Options options;
@@ -104,12 +89,7 @@ TEST_CASE("A password change or an email change voids outstanding reset tokens")
   REQUIRE(RequestReset(*stub, who.user.email()).ok());
   const std::string before_change = LatestToken(db, who.user.id(), "user.password_reset_requested");
 
-  user::v1::ChangePasswordRequest change;
-  change.set_user_id(who.user.id());
-  change.set_current_password(who.password);
-  change.set_new_password("a-changed-password-1");
-  user::v1::ChangePasswordResponse changed;
-  REQUIRE(Call(*stub, &Stub::ChangePassword, change, &changed).ok());
+  REQUIRE(ChangePassword(*stub, who.user.id(), who.password, "a-changed-password-1").ok());
   CHECK(Reset(*stub, before_change, "a-reset-password-1").error_code() ==
         grpc::StatusCode::INVALID_ARGUMENT);
 

@@ -25,31 +25,6 @@ grpc::Status Verify(Stub& stub, const std::string& token, user::v1::User* user =
   return status;
 }
 
-grpc::Status ChangePassword(Stub& stub, const std::string& user_id, const std::string& current,
-                            const std::string& next) {
-  user::v1::ChangePasswordRequest request;
-  request.set_user_id(user_id);
-  request.set_current_password(current);
-  request.set_new_password(next);
-  user::v1::ChangePasswordResponse response;
-  return Call(stub, &Stub::ChangePassword, request, &response);
-}
-
-grpc::Status RequestReset(Stub& stub, const std::string& email) {
-  user::v1::RequestPasswordResetRequest request;
-  request.set_email(email);
-  user::v1::RequestPasswordResetResponse response;
-  return Call(stub, &Stub::RequestPasswordReset, request, &response);
-}
-
-grpc::Status Reset(Stub& stub, const std::string& token, const std::string& password) {
-  user::v1::ResetPasswordRequest request;
-  request.set_token(token);
-  request.set_new_password(password);
-  user::v1::ResetPasswordResponse response;
-  return Call(stub, &Stub::ResetPassword, request, &response);
-}
-
 TEST_CASE("SendVerificationEmail issues a 24 h token through the outbox and stores only its hash") {
   ServerProcess server;
   auto stub = server.stub();

@@ -95,6 +95,32 @@ std::vector<std::string> EventPayloads(BlockingDb& db, const std::string& user_i
 /// The raw token carried by the newest outbox event of `event_type` for the user.
 std::string LatestToken(BlockingDb& db, const std::string& user_id, const std::string& event_type);
 
+/// The password RPCs, each with a 10 s deadline.
+inline grpc::Status ChangePassword(Stub& stub, const std::string& user_id,
+                                   const std::string& current, const std::string& next) {
+  user::v1::ChangePasswordRequest request;
+  request.set_user_id(user_id);
+  request.set_current_password(current);
+  request.set_new_password(next);
+  user::v1::ChangePasswordResponse response;
+  return Call(stub, &Stub::ChangePassword, request, &response);
+}
+
+inline grpc::Status RequestReset(Stub& stub, const std::string& email) {
+  user::v1::RequestPasswordResetRequest request;
+  request.set_email(email);
+  user::v1::RequestPasswordResetResponse response;
+  return Call(stub, &Stub::RequestPasswordReset, request, &response);
+}
+
+inline grpc::Status Reset(Stub& stub, const std::string& token, const std::string& password) {
+  user::v1::ResetPasswordRequest request;
+  request.set_token(token);
+  request.set_new_password(password);
+  user::v1::ResetPasswordResponse response;
+  return Call(stub, &Stub::ResetPassword, request, &response);
+}
+
 /// The body of GET /metrics on 127.0.0.1:`port` (HTTP/1.0, read to the end).
 std::string Scrape(int port);
 /// The value of the series `name{labels}` (labels as Prometheus prints them, sorted), or -1.
