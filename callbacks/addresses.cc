@@ -8,17 +8,13 @@
 #include "callbacks/request_key.h"
 #include "callbacks/rows.h"
 #include "callbacks/validation.h"
-#include "storage/queries.h"
+#include "storage/queries/addresses.h"
 
 namespace usersvc::callbacks {
 namespace {
 
 namespace q = storage::queries;
 using user::v1::Address;
-
-constexpr std::string_view kAddressPaths[] = {
-    "type", "label",  "recipient_name", "line1",        "line2",
-    "city", "region", "postal_code",    "country_code", "phone_number"};
 
 absl::Status CheckIds(std::string_view user_id, std::string_view address_id) {
   if (auto status = CheckUuid("user_id", user_id); !status.ok()) return status;
@@ -30,78 +26,78 @@ absl::Status CheckRequired(std::string_view field, std::string_view value, size_
   return CheckLength(field, value, max_chars);
 }
 
-// The address's fields as parameters $n.. of the address statements, type first.
-void AppendAddressParams(const Address& a, storage::Params& params) {
-  const int type =
-      a.type() == user::v1::ADDRESS_TYPE_UNSPECIFIED ? user::v1::ADDRESS_TYPE_SHIPPING : a.type();
-  for (std::string value :
-       {absl::StrCat(type), a.label(), a.recipient_name(), a.line1(), a.line2(), a.city(),
-        a.region(), a.postal_code(), a.country_code(), a.phone_number()}) {
-    params.emplace_back(std::move(value));
-  }
-}
-
-storage::QueryCallback ReplyWithAddress(Address* out, Finish finish) {
+auto ReplyWithAddress(Address* out, Finish finish) {
   return ReplyWithRow(out, &AddressFromRow, std::move(finish), "address not found");
 }
 
 }  // namespace
 
+// An address's fields: what AddAddress checks, and what UpdateAddress's mask may name.
+constexpr MutableField<Address> kAddressFields[] = {
+    {"type",
+     [](std::string_view f, Address& a) {
+       return user::v1::AddressType_IsValid(a.type())
+                  ? absl::OkStatus()
+                  : FieldError(f, "must be SHIPPING, BILLING or unspecified");
+     }},
+    {"label", [](std::string_view f, Address& a) { return CheckLength(f, a.label(), 50); }},
+    {"recipient_name",
+     [](std::string_view f, Address& a) { return CheckRequired(f, a.recipient_name(), 200); }},
+    {"line1", [](std::string_view f, Address& a) { return CheckRequired(f, a.line1(), 200); }},
+    {"line2", [](std::string_view f, Address& a) { return CheckLength(f, a.line2(), 200); }},
+    {"city", [](std::string_view f, Address& a) { return CheckRequired(f, a.city(), 100); }},
+    {"region", [](std::string_view f, Address& a) { return CheckLength(f, a.region(), 100); }},
+    {"postal_code",
+     [](std::string_view f, Address& a) { return CheckLength(f, a.postal_code(), 20); }},
+    {"country_code",
+     [](std::string_view f, Address& a) {
+       if (a.country_code().empty()) return FieldError(f, "is required");
+       return IsCountryCode(a.country_code())
+                  ? absl::OkStatus()
+                  : FieldError(f, "must be an upper-case ISO 3166-1 alpha-2 code");
+     }},
+    {"phone_number",
+     [](std::string_view f, Address& a) { return CheckPhone(f, a.phone_number()); }},
+};
+
 absl::Status ValidateAddressFields(const Address& address, const std::vector<std::string>& paths) {
-  auto checked = [&](std::string_view path, auto check) {
-    return MaskHas(paths, path) ? check() : absl::OkStatus();
-  };
-  for (const absl::Status& status : {
-           checked("type",
-                   [&] {
-                     return user::v1::AddressType_IsValid(address.type())
-                                ? absl::OkStatus()
-                                : FieldError("address.type", "must be SHIPPING or BILLING");
-                   }),
-           checked("label", [&] { return CheckLength("address.label", address.label(), 50); }),
-           checked("recipient_name",
-                   [&] {
-                     return CheckRequired("address.recipient_name", address.recipient_name(), 200);
-                   }),
-           checked("line1", [&] { return CheckRequired("address.line1", address.line1(), 200); }),
-           checked("line2", [&] { return CheckLength("address.line2", address.line2(), 200); }),
-           checked("city", [&] { return CheckRequired("address.city", address.city(), 100); }),
-           checked("region", [&] { return CheckLength("address.region", address.region(), 100); }),
-           checked("postal_code",
-                   [&] { return CheckLength("address.postal_code", address.postal_code(), 20); }),
-           checked("country_code",
-                   [&] {
-                     if (address.country_code().empty()) {
-                       return FieldError("address.country_code", "is required");
-                     }
-                     return IsCountryCode(address.country_code())
-                                ? absl::OkStatus()
-                                : FieldError("address.country_code",
-                                             "must be an upper-case ISO 3166-1 alpha-2 code");
-                   }),
-           checked("phone_number",
-                   [&] { return CheckPhone("address.phone_number", address.phone_number()); }),
-       }) {
-    if (!status.ok()) return status;
+  Address values = address;
+  for (const MutableField<Address>& field : kAddressFields) {
+    if (!MaskHas(paths, field.path)) continue;
+    if (auto status = field.check("address." + std::string(field.path), values); !status.ok()) {
+      return status;
+    }
   }
   return absl::OkStatus();
 }
 
 void AddAddress(Services& services,
                 Exchange<user::v1::AddAddressRequest, user::v1::AddAddressResponse> call) {
-  const Address& address = call.request->address();
-  const std::vector<std::string> every_path(std::begin(kAddressPaths), std::end(kAddressPaths));
-  for (const absl::Status& status : {CheckUuid("user_id", call.request->user_id()),
-                                     ValidateAddressFields(address, every_path)}) {
+  const Address& a = call.request->address();
+  std::vector<std::string> every_path;
+  for (const MutableField<Address>& field : kAddressFields) every_path.emplace_back(field.path);
+  for (const absl::Status& status :
+       {CheckUuid("user_id", call.request->user_id()), ValidateAddressFields(a, every_path)}) {
     if (!status.ok()) return std::move(call.finish)(status);
   }
   absl::StatusOr<RequestKey> key = KeyOf(*call.request);
   if (!key.ok()) return std::move(call.finish)(key.status());
-  storage::Params params = {call.request->user_id()};
-  AppendAddressParams(address, params);
-  key->AppendTo(params);
-  services.pool.Execute(q::kAddAddress, std::move(params), call.deadline,
-                        ReplyWithAddress(call.response->mutable_address(), std::move(call.finish)));
+  services.pool.Run(
+      q::kAddAddress,
+      {.user_id = call.request->user_id(),
+       .type = a.type() == user::v1::ADDRESS_TYPE_UNSPECIFIED ? user::v1::ADDRESS_TYPE_SHIPPING
+                                                              : a.type(),
+       .label = a.label(),
+       .recipient_name = a.recipient_name(),
+       .line1 = a.line1(),
+       .line2 = a.line2(),
+       .city = a.city(),
+       .region = a.region(),
+       .postal_code = a.postal_code(),
+       .country_code = a.country_code(),
+       .phone_number = a.phone_number(),
+       .key = *std::move(key)},
+      call.deadline, ReplyWithAddress(call.response->mutable_address(), std::move(call.finish)));
 }
 
 void GetAddress(Services& services,
@@ -110,8 +106,8 @@ void GetAddress(Services& services,
   if (auto status = CheckIds(r.user_id(), r.address_id()); !status.ok()) {
     return std::move(call.finish)(status);
   }
-  services.read_pool.Execute(
-      q::kGetAddress, {r.user_id(), r.address_id()}, call.deadline,
+  services.read_pool.Run(
+      q::kGetAddress, {.user_id = r.user_id(), .address_id = r.address_id()}, call.deadline,
       ReplyWithAddress(call.response->mutable_address(), std::move(call.finish)));
 }
 
@@ -124,14 +120,15 @@ void ListAddresses(Services& services,
   if (!user::v1::AddressType_IsValid(r.type())) {
     return std::move(call.finish)(FieldError("type", "must be SHIPPING, BILLING or unspecified"));
   }
-  services.read_pool.Execute(
-      q::kListAddresses, {r.user_id(), absl::StrCat(static_cast<int>(r.type()))}, call.deadline,
-      [response = call.response, finish = std::move(call.finish)](storage::Result rows) mutable {
+  services.read_pool.Run(
+      q::kListAddresses, {.user_id = r.user_id(), .type = r.type()}, call.deadline,
+      [response = call.response,
+       finish = std::move(call.finish)](storage::Rows<storage::ListedAddressRow> rows) mutable {
         if (!rows.ok()) return std::move(finish)(rows.status());
         if (rows.empty()) return std::move(finish)(absl::NotFoundError("user not found"));
         for (int i = 0; i < rows.size(); ++i) {
-          if (rows.IsNull(i, q::kAddressId)) continue;  // the user has none
-          AddressFromRow(rows, i, response->add_addresses());
+          const storage::ListedAddressRow listed = rows[i];
+          if (listed.address) AddressFromRow(*listed.address, response->add_addresses());
         }
         std::move(finish)(absl::OkStatus());
       });
@@ -143,19 +140,16 @@ void UpdateAddress(Services& services,
   if (auto status = CheckIds(r.user_id(), r.address_id()); !status.ok()) {
     return std::move(call.finish)(status);
   }
-  absl::StatusOr<std::vector<std::string>> paths =
-      ResolveMask(r.update_mask(), kAddressPaths, r.address());
-  if (!paths.ok()) return std::move(call.finish)(paths.status());
-  if (auto status = ValidateAddressFields(r.address(), *paths); !status.ok()) {
-    return std::move(call.finish)(status);
-  }
-  if (MaskHas(*paths, "type") && r.address().type() == user::v1::ADDRESS_TYPE_UNSPECIFIED) {
+  absl::StatusOr<Change> change =
+      ResolveChange<Address>(r.update_mask(), kAddressFields, "address.", r.address());
+  if (!change.ok()) return std::move(call.finish)(change.status());
+  if (MaskHas(change->paths, "type") && r.address().type() == user::v1::ADDRESS_TYPE_UNSPECIFIED) {
     return std::move(call.finish)(FieldError("address.type", "must be SHIPPING or BILLING"));
   }
-  storage::Params params = {r.user_id(), r.address_id(), MaskParam(*paths)};
-  AppendAddressParams(r.address(), params);
-  services.pool.Execute(q::kUpdateAddress, std::move(params), call.deadline,
-                        ReplyWithAddress(call.response->mutable_address(), std::move(call.finish)));
+  services.pool.Run(
+      q::kUpdateAddress,
+      {.user_id = r.user_id(), .address_id = r.address_id(), .changes = change->object},
+      call.deadline, ReplyWithAddress(call.response->mutable_address(), std::move(call.finish)));
 }
 
 void DeleteAddress(Services& services,
@@ -166,10 +160,9 @@ void DeleteAddress(Services& services,
   }
   absl::StatusOr<RequestKey> key = KeyOf(r);
   if (!key.ok()) return std::move(call.finish)(key.status());
-  storage::Params params = {r.user_id(), r.address_id()};
-  key->AppendTo(params);
-  services.pool.Execute(q::kDeleteAddress, std::move(params), call.deadline,
-                        ReplyEmpty(std::move(call.finish)));
+  services.pool.Run(q::kDeleteAddress,
+                    {.user_id = r.user_id(), .address_id = r.address_id(), .key = *std::move(key)},
+                    call.deadline, ReplyEmpty(std::move(call.finish)));
 }
 
 void SetDefaultAddress(
@@ -179,8 +172,9 @@ void SetDefaultAddress(
   if (auto status = CheckIds(r.user_id(), r.address_id()); !status.ok()) {
     return std::move(call.finish)(status);
   }
-  services.pool.Execute(q::kSetDefaultAddress, {r.user_id(), r.address_id()}, call.deadline,
-                        ReplyWithAddress(call.response->mutable_address(), std::move(call.finish)));
+  services.pool.Run(q::kSetDefaultAddress, {.user_id = r.user_id(), .address_id = r.address_id()},
+                    call.deadline,
+                    ReplyWithAddress(call.response->mutable_address(), std::move(call.finish)));
 }
 
 }  // namespace usersvc::callbacks

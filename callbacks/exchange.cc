@@ -1,6 +1,6 @@
 #include "callbacks/exchange.h"
 
-#include "storage/log.h"
+#include "base/log.h"
 
 namespace usersvc::callbacks {
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 #include "callbacks/validation.h"
 
@@ -35,8 +36,37 @@ bool MaskHas(const std::vector<std::string>& paths, std::string_view path) {
   return std::find(paths.begin(), paths.end(), path) != paths.end();
 }
 
-std::string MaskParam(const std::vector<std::string>& paths) {
-  return fmt::format("{{{}}}", fmt::join(paths, ","));
+std::string ChangeObject(const google::protobuf::Message& values,
+                         const std::vector<std::string>& paths) {
+  using google::protobuf::FieldDescriptor;
+  const google::protobuf::Descriptor* descriptor = values.GetDescriptor();
+  const google::protobuf::Reflection* reflection = values.GetReflection();
+  nlohmann::json object = nlohmann::json::object();
+  for (const std::string& path : paths) {
+    const FieldDescriptor* field = descriptor->FindFieldByName(path);
+    if (field == nullptr) continue;  // the tables name only fields of their message
+    switch (field->cpp_type()) {
+      case FieldDescriptor::CPPTYPE_STRING:
+        object[path] = reflection->GetString(values, field);
+        break;
+      case FieldDescriptor::CPPTYPE_ENUM:
+        object[path] = reflection->GetEnumValue(values, field);
+        break;
+      case FieldDescriptor::CPPTYPE_BOOL:
+        object[path] = reflection->GetBool(values, field);
+        break;
+      case FieldDescriptor::CPPTYPE_INT32:
+        object[path] = reflection->GetInt32(values, field);
+        break;
+      case FieldDescriptor::CPPTYPE_INT64:
+        object[path] = reflection->GetInt64(values, field);
+        break;
+      default:  // no mutable field of ours is of another type
+        break;
+    }
+  }
+  // Protobuf has checked that strings are UTF-8; replace rather than throw should one not be.
+  return object.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 }  // namespace usersvc::callbacks

@@ -6,8 +6,8 @@
 #include <absl/strings/str_cat.h>
 #include <absl/time/clock.h>
 
-#include "storage/log.h"
-#include "storage/queries.h"
+#include "base/log.h"
+#include "storage/queries/upkeep.h"
 
 namespace usersvc::callbacks {
 namespace {
@@ -42,9 +42,9 @@ void ProbeDatabase(Services& services) {
   // on a busy connection says the database is slow, not gone: a link that went silent or a
   // server that stopped answering is found by the pool itself, which then drops its
   // connections (and health follows at once).
-  services.pool.ExecuteFirst(
+  services.pool.RunFirst(
       storage::queries::kProbe, {}, started + absl::Seconds(2),
-      [&services, started](storage::Result result) {
+      [&services, started](storage::Rows<storage::ProbeRow> result) {
         // The pool's own expiry carries no SQLSTATE; PostgreSQL cancelling SELECT 1 at its
         // statement_timeout (57014) means it could not run it: that is down.
         const bool slow = result.status().code() == absl::StatusCode::kDeadlineExceeded &&
@@ -59,14 +59,15 @@ void ProbeDatabase(Services& services) {
 }
 
 void PurgeExpired(Services& services) {
-  auto purge = [&services](const storage::Statement& statement, const char* what) {
-    services.pool.Execute(statement, {}, absl::Now() + absl::Seconds(10),
-                          [what](storage::Result result) {
-                            if (result.ok() && result.affected() > 0) {
-                              Log(LogLevel::kInfo, "expired rows purged",
-                                  {{"table", what}, {"rows", result.affected()}});
-                            }
-                          });
+  auto purge = [&services](const storage::Query<storage::NoParams, storage::NoRow>& query,
+                           const char* what) {
+    services.pool.Run(query, {}, absl::Now() + absl::Seconds(10),
+                      [what](storage::Rows<storage::NoRow> result) {
+                        if (result.ok() && result.affected() > 0) {
+                          Log(LogLevel::kInfo, "expired rows purged",
+                              {{"table", what}, {"rows", result.affected()}});
+                        }
+                      });
   };
   purge(storage::queries::kPurgeExpiredTokens, "user_tokens");
   purge(storage::queries::kPurgeOldRequestOutcomes, "request_outcomes");

@@ -2,22 +2,20 @@
 
 #include <memory>
 
+#include <absl/strings/numbers.h>
 #include <absl/strings/str_cat.h>
 
 #include "callbacks/crypto.h"
 #include "callbacks/page_tokens.h"
 #include "callbacks/rows.h"
 #include "callbacks/validation.h"
-#include "storage/queries.h"
+#include "storage/queries/listing.h"
 
 namespace usersvc::callbacks {
 namespace {
 
 namespace q = storage::queries;
 using internal::v1::PageCursor;
-
-constexpr int kSortKeyColumn = q::kUserColumnCount;
-constexpr int kTotalColumn = q::kUserColumnCount + 1;
 
 absl::StatusOr<int64_t> Micros(std::string_view field, const google::protobuf::Timestamp& t) {
   if (t.nanos() < 0 || t.nanos() > 999'999'999 || t.seconds() < -62'135'596'800 ||
@@ -27,8 +25,9 @@ absl::StatusOr<int64_t> Micros(std::string_view field, const google::protobuf::T
   return t.seconds() * 1'000'000 + t.nanos() / 1000;
 }
 
-std::optional<std::string> Optional(bool present, std::string value) {
-  return present ? std::optional<std::string>(std::move(value)) : std::nullopt;
+template <typename T>
+std::optional<T> Optional(bool present, T value) {
+  return present ? std::optional<T>(value) : std::nullopt;
 }
 
 /// Everything a page needs once its rows are back.
@@ -44,18 +43,19 @@ struct Page {
 /// Fills users, total and the next token (from the last row shown, when there is one more).
 /// `cursor_of` makes the cursor from a row.
 template <typename CursorOf>
-storage::QueryCallback ReplyWithPage(Page page, CursorOf cursor_of) {
-  return [page = std::move(page), cursor_of](storage::Result rows) mutable {
+auto ReplyWithPage(Page page, CursorOf cursor_of) {
+  return [page = std::move(page), cursor_of](storage::Rows<storage::ListedUserRow> rows) mutable {
     if (!rows.ok()) return std::move(page.finish)(rows.status());
     int shown = 0;
     for (int i = 0; i < rows.size() && shown < page.size; ++i) {
-      if (rows.IsNull(i, q::kUserId)) continue;  // an empty page: only the total
-      UserFromRow(rows, i, page.users->Add());
+      const storage::ListedUserRow listed = rows[i];
+      if (!listed.user) continue;  // an empty page: only the total
+      UserFromRow(*listed.user, page.users->Add());
       ++shown;
     }
-    page.pagination->set_total_size(rows.empty() ? 0 : rows.Int64(0, kTotalColumn));
+    page.pagination->set_total_size(rows.empty() ? 0 : rows[0].total);
     if (rows.size() > page.size) {  // one row beyond the page: there is a next page
-      PageCursor cursor = cursor_of(rows, page.size - 1);
+      PageCursor cursor = cursor_of(rows[page.size - 1]);
       cursor.set_arguments_digest(page.digest);
       page.pagination->set_next_page_token(page.tokens.Issue(cursor));
     }
@@ -89,16 +89,16 @@ void ListUsers(Services& services,
   if (filter.has_role() && !user::v1::UserRole_IsValid(filter.role())) {
     return std::move(call.finish)(FieldError("filter.role", "unknown role"));
   }
-  std::optional<std::string> after, before;
+  std::optional<int64_t> after, before;
   if (filter.has_created_after()) {
     absl::StatusOr<int64_t> micros = Micros("filter.created_after", filter.created_after());
     if (!micros.ok()) return std::move(call.finish)(micros.status());
-    after = absl::StrCat(*micros);
+    after = *micros;
   }
   if (filter.has_created_before()) {
     absl::StatusOr<int64_t> micros = Micros("filter.created_before", filter.created_before());
     if (!micros.ok()) return std::move(call.finish)(micros.status());
-    before = absl::StrCat(*micros);
+    before = *micros;
   }
   const auto order = r.order_by() == user::v1::USER_ORDER_BY_UNSPECIFIED
                          ? user::v1::USER_ORDER_BY_CREATED_AT
@@ -111,34 +111,33 @@ void ListUsers(Services& services,
       {"ListUsers", filter.has_role() ? absl::StrCat(filter.role()) : "-",
        filter.has_is_active() ? absl::StrCat(filter.is_active()) : "-",
        filter.has_is_email_verified() ? absl::StrCat(filter.is_email_verified()) : "-",
-       after.value_or("-"), before.value_or("-"), absl::StrCat(order), descending ? "d" : "a"});
+       after ? absl::StrCat(*after) : "-", before ? absl::StrCat(*before) : "-",
+       absl::StrCat(order), descending ? "d" : "a"});
 
-  storage::Params params = {
-      Optional(filter.has_role(), absl::StrCat(filter.role())),
-      Optional(filter.has_is_active(), filter.is_active() ? "true" : "false"),
-      Optional(filter.has_is_email_verified(), filter.is_email_verified() ? "true" : "false"),
-      after,
-      before,
-      std::nullopt,
-      std::nullopt,
-      absl::StrCat(*size + 1)};
+  q::ListUsersParams params{
+      .role = Optional<int32_t>(filter.has_role(), filter.role()),
+      .is_active = Optional(filter.has_is_active(), filter.is_active()),
+      .is_email_verified = Optional(filter.has_is_email_verified(), filter.is_email_verified()),
+      .created_after_micros = after,
+      .created_before_micros = before,
+      .limit = *size + 1};
+  absl::StatusOr<PageCursor> cursor;
   if (!r.pagination().page_token().empty()) {
-    absl::StatusOr<PageCursor> cursor =
-        services.page_tokens.Open(r.pagination().page_token(), digest);
+    cursor = services.page_tokens.Open(r.pagination().page_token(), digest);
     if (!cursor.ok()) return std::move(call.finish)(cursor.status());
-    params[5] = cursor->last_key();
-    params[6] = cursor->last_id();
+    params.after_key = cursor->last_key();
+    params.after_id = cursor->last_id();
   }
-  const auto& statement = q::ListUsers(static_cast<q::UserOrder>(order - 1), descending);
-  services.read_pool.Execute(
-      statement, std::move(params), call.deadline,
+  const auto& query = q::ListUsers(static_cast<q::UserOrder>(order - 1), descending);
+  services.read_pool.Run(
+      query, params, call.deadline,
       ReplyWithPage(Page{services.page_tokens, digest, *size, call.response->mutable_users(),
                          call.response->mutable_pagination(), std::move(call.finish)},
-                    [](const storage::Result& rows, int row) {
-                      PageCursor cursor;
-                      cursor.set_last_key(std::string(rows.Text(row, kSortKeyColumn)));
-                      cursor.set_last_id(std::string(rows.Text(row, q::kUserId)));
-                      return cursor;
+                    [](const storage::ListedUserRow& row) {
+                      PageCursor next;
+                      next.set_last_key(std::string(row.sort_key));
+                      next.set_last_id(std::string(row.user->id));
+                      return next;
                     }));
 }
 
@@ -154,28 +153,34 @@ void SearchUsers(Services& services,
   const std::string digest =
       ArgumentFingerprint({"SearchUsers", query, r.include_inactive() ? "all" : "active"});
   const std::string escaped = EscapeLike(query);
-  storage::Params params = {std::string(query),  escaped + "%",
-                            "%" + escaped + "%", r.include_inactive() ? "true" : "false",
-                            std::nullopt,        std::nullopt,
-                            std::nullopt,        absl::StrCat(*size + 1)};
+  const std::string prefix = escaped + "%";
+  const std::string contains = "%" + escaped + "%";
+  q::SearchUsersParams params{.query = query,
+                              .prefix_pattern = prefix,
+                              .contains_pattern = contains,
+                              .include_inactive = r.include_inactive(),
+                              .limit = *size + 1};
+  absl::StatusOr<PageCursor> cursor;
   if (!r.pagination().page_token().empty()) {
-    absl::StatusOr<PageCursor> cursor =
-        services.page_tokens.Open(r.pagination().page_token(), digest);
+    cursor = services.page_tokens.Open(r.pagination().page_token(), digest);
     if (!cursor.ok()) return std::move(call.finish)(cursor.status());
-    params[4] = absl::StrCat(cursor->last_rank());
-    params[5] = cursor->last_key();
-    params[6] = cursor->last_id();
+    params.after_rank = cursor->last_rank();
+    params.after_username = cursor->last_key();
+    params.after_id = cursor->last_id();
   }
-  services.read_pool.Execute(
-      q::kSearchUsers, std::move(params), call.deadline,
+  services.read_pool.Run(
+      q::kSearchUsers, params, call.deadline,
       ReplyWithPage(Page{services.page_tokens, digest, *size, call.response->mutable_users(),
                          call.response->mutable_pagination(), std::move(call.finish)},
-                    [](const storage::Result& rows, int row) {
-                      PageCursor cursor;
-                      cursor.set_last_rank(static_cast<int32_t>(rows.Int64(row, kSortKeyColumn)));
-                      cursor.set_last_key(std::string(rows.Text(row, q::kUserUsername)));
-                      cursor.set_last_id(std::string(rows.Text(row, q::kUserId)));
-                      return cursor;
+                    [](const storage::ListedUserRow& row) {
+                      PageCursor next;
+                      int32_t rank = 0;
+                      (void)absl::SimpleAtoi(
+                          absl::string_view(row.sort_key.data(), row.sort_key.size()), &rank);
+                      next.set_last_rank(rank);
+                      next.set_last_key(std::string(row.user->username));
+                      next.set_last_id(std::string(row.user->id));
+                      return next;
                     }));
 }
 

@@ -9,7 +9,7 @@
 #include "callbacks/request_key.h"
 #include "callbacks/validation.h"
 #include "callbacks/verification.h"
-#include "storage/queries.h"
+#include "storage/queries/credentials.h"
 
 namespace usersvc::callbacks {
 namespace {
@@ -22,6 +22,14 @@ absl::Status HashingQueueFull() {
 
 absl::Status DeadlineExceeded() {
   return absl::DeadlineExceededError("deadline exceeded before the password could be hashed");
+}
+
+/// A repeat of a recorded change answers what its first call did (OK) when its arguments are
+/// the same; a request_id reused for anything else is refused.
+absl::Status RepeatAnswer(bool same_arguments) {
+  return same_arguments
+             ? absl::OkStatus()
+             : absl::AlreadyExistsError("request_id: already used with different arguments");
 }
 
 absl::Status HashingOutOfMemory() {
@@ -63,20 +71,15 @@ void ChangePassword(
   // if the stored hash is still the one that was checked. A repeat of a recorded change is told
   // apart first: once the first call succeeded, current_password is no longer the current one.
   // (Two first calls racing are told apart by the write itself, which claims the key.)
-  storage::Params check = {r.user_id(), key->request_id, key->fingerprint};
-  services.pool.Execute(
-      q::kSelectPasswordCheck, std::move(check), deadline,
-      [&services, request = call.request, key = *std::move(key), finish,
-       deadline](storage::Result row) mutable {
-        if (!row.ok()) return std::move(*finish)(row.status());
-        if (row.empty()) return std::move(*finish)(absl::NotFoundError("user not found"));
-        if (!row.IsNull(0, 1)) {
-          return std::move(*finish)(
-              row.Bool(0, 1)
-                  ? absl::OkStatus()
-                  : absl::AlreadyExistsError("request_id: already used with different arguments"));
-        }
-        std::string old_hash(row.Text(0, 0));
+  services.pool.Run(
+      q::kSelectPasswordCheck, {.user_id = r.user_id(), .key = *key}, deadline,
+      [&services, request = call.request, key = *key, finish,
+       deadline](storage::Rows<storage::PasswordCheckRow> rows) mutable {
+        if (!rows.ok()) return std::move(*finish)(rows.status());
+        if (rows.empty()) return std::move(*finish)(absl::NotFoundError("user not found"));
+        const storage::PasswordCheckRow check = rows[0];
+        if (check.recorded) return std::move(*finish)(RepeatAnswer(*check.recorded));
+        std::string old_hash(check.password_hash);
         OnCpuPool(services, finish,
                   [&services, request, key = std::move(key), finish, deadline,
                    old_hash = std::move(old_hash)]() mutable {
@@ -88,10 +91,12 @@ void ChangePassword(
                     }
                     std::optional<std::string> new_hash = HashPassword(request->new_password());
                     if (!new_hash) return std::move(*finish)(HashingOutOfMemory());
-                    storage::Params params = {request->user_id(), std::move(old_hash), *new_hash};
-                    key.AppendTo(params);
-                    services.pool.Execute(q::kChangePassword, std::move(params), deadline,
-                                          ReplyEmpty(std::move(*finish)));
+                    services.pool.Run(q::kChangePassword,
+                                      {.user_id = request->user_id(),
+                                       .checked_hash = old_hash,
+                                       .new_hash = *new_hash,
+                                       .key = std::move(key)},
+                                      deadline, ReplyEmpty(std::move(*finish)));
                   });
       });
 }
@@ -106,11 +111,13 @@ void RequestPasswordReset(
   absl::StatusOr<RequestKey> key = KeyOf(*call.request);
   if (!key.ok()) return std::move(call.finish)(key.status());
   IssuedToken token = NewToken();
-  storage::Params params = {*std::move(email), std::move(token.hash), std::move(token.raw),
-                            "1 hour"};
-  key->AppendTo(params);
-  services.pool.Execute(q::kIssuePasswordReset, std::move(params), call.deadline,
-                        ReplyEmpty(std::move(call.finish)));
+  services.pool.Run(q::kIssuePasswordReset,
+                    {.subject = *email,
+                     .token_hash = storage::ByteaText{token.hash},
+                     .raw_token = token.raw,
+                     .lifetime = absl::Hours(1),
+                     .key = *std::move(key)},
+                    call.deadline, ReplyEmpty(std::move(call.finish)));
 }
 
 void ResetPassword(Services& services,
@@ -126,29 +133,26 @@ void ResetPassword(Services& services,
   const absl::Time deadline = call.deadline;
   // The token is looked up before anything is hashed, so a flood of made-up tokens costs an
   // index lookup each, never an argon2id hash. (The write consumes it atomically again.)
-  storage::Params check = {*token_hash, key->request_id, key->fingerprint};
-  services.pool.Execute(
-      q::kSelectResetCheck, std::move(check), deadline,
-      [&services, request = call.request, key = *std::move(key), finish, deadline,
-       token_hash = *std::move(token_hash)](storage::Result row) mutable {
-        if (!row.ok()) return std::move(*finish)(row.status());
-        if (!row.IsNull(0, 1)) {  // a repeat of a recorded reset
-          return std::move(*finish)(
-              row.Bool(0, 1)
-                  ? absl::OkStatus()
-                  : absl::AlreadyExistsError("request_id: already used with different arguments"));
-        }
-        if (!row.Bool(0, 0)) return std::move(*finish)(InvalidToken());
+  services.pool.Run(
+      q::kSelectResetCheck, {.token_hash = storage::ByteaText{*token_hash}, .key = *key}, deadline,
+      [&services, request = call.request, key = *key, finish, deadline,
+       token_hash = *token_hash](storage::Rows<storage::ResetCheckRow> rows) mutable {
+        if (!rows.ok()) return std::move(*finish)(rows.status());
+        if (rows.empty()) return std::move(*finish)(InvalidToken());
+        const storage::ResetCheckRow check = rows[0];
+        if (check.recorded) return std::move(*finish)(RepeatAnswer(*check.recorded));
+        if (!check.token_usable) return std::move(*finish)(InvalidToken());
         OnCpuPool(services, finish,
                   [&services, request, key = std::move(key), finish, deadline,
                    token_hash = std::move(token_hash)]() mutable {
                     if (absl::Now() >= deadline) return std::move(*finish)(DeadlineExceeded());
                     std::optional<std::string> new_hash = HashPassword(request->new_password());
                     if (!new_hash) return std::move(*finish)(HashingOutOfMemory());
-                    storage::Params params = {std::move(token_hash), *new_hash};
-                    key.AppendTo(params);
-                    services.pool.Execute(q::kResetPassword, std::move(params), deadline,
-                                          ReplyEmpty(std::move(*finish)));
+                    services.pool.Run(q::kResetPassword,
+                                      {.token_hash = storage::ByteaText{token_hash},
+                                       .new_hash = *new_hash,
+                                       .key = std::move(key)},
+                                      deadline, ReplyEmpty(std::move(*finish)));
                   });
       });
 }

@@ -1,10 +1,6 @@
 #include "callbacks/rows.h"
 
-#include "storage/queries.h"
-
 namespace usersvc::callbacks {
-
-namespace q = storage::queries;
 
 void SetTimestamp(int64_t micros, google::protobuf::Timestamp* out) {
   int64_t seconds = micros / 1'000'000;
@@ -17,67 +13,64 @@ void SetTimestamp(int64_t micros, google::protobuf::Timestamp* out) {
   out->set_nanos(static_cast<int32_t>(rest * 1000));
 }
 
-void UserFromRow(const storage::Result& rows, int row, user::v1::User* user) {
-  user->mutable_id()->assign(rows.Text(row, q::kUserId));
-  user->mutable_email()->assign(rows.Text(row, q::kUserEmail));
-  user->mutable_username()->assign(rows.Text(row, q::kUserUsername));
-  user->mutable_first_name()->assign(rows.Text(row, q::kUserFirstName));
-  user->mutable_last_name()->assign(rows.Text(row, q::kUserLastName));
-  user->mutable_phone_number()->assign(rows.Text(row, q::kUserPhoneNumber));
-  const int64_t role = rows.Int64(row, q::kUserRole);
-  user->set_role(user::v1::UserRole_IsValid(static_cast<int>(role))
-                     ? static_cast<user::v1::UserRole>(role)
+void UserFromRow(const storage::UserRow& row, user::v1::User* user) {
+  user->mutable_id()->assign(row.id);
+  user->mutable_email()->assign(row.email);
+  user->mutable_username()->assign(row.username);
+  user->mutable_first_name()->assign(row.first_name);
+  user->mutable_last_name()->assign(row.last_name);
+  user->mutable_phone_number()->assign(row.phone_number);
+  user->set_role(user::v1::UserRole_IsValid(static_cast<int>(row.role))
+                     ? static_cast<user::v1::UserRole>(row.role)
                      : user::v1::USER_ROLE_UNSPECIFIED);
-  user->set_is_active(rows.Bool(row, q::kUserIsActive));
-  user->set_is_email_verified(rows.Bool(row, q::kUserIsEmailVerified));
-  SetTimestamp(rows.Int64(row, q::kUserCreatedAtMicros), user->mutable_created_at());
-  SetTimestamp(rows.Int64(row, q::kUserUpdatedAtMicros), user->mutable_updated_at());
-  if (rows.IsNull(row, q::kUserDeactivatedAtMicros)) {
+  user->set_is_active(row.is_active);
+  user->set_is_email_verified(row.is_email_verified);
+  SetTimestamp(row.created_at_micros, user->mutable_created_at());
+  SetTimestamp(row.updated_at_micros, user->mutable_updated_at());
+  if (row.deactivated_at_micros) {
+    SetTimestamp(*row.deactivated_at_micros, user->mutable_deactivated_at());
+  } else {
     user->clear_deactivated_at();
-  } else {
-    SetTimestamp(rows.Int64(row, q::kUserDeactivatedAtMicros), user->mutable_deactivated_at());
   }
-  user->mutable_deactivation_reason()->assign(rows.Text(row, q::kUserDeactivationReason));
-  user->set_version(rows.Int64(row, q::kUserVersion));
+  user->mutable_deactivation_reason()->assign(row.deactivation_reason);
+  user->set_version(row.version);
 }
 
-void AddressFromRow(const storage::Result& rows, int row, user::v1::Address* address) {
-  address->mutable_id()->assign(rows.Text(row, q::kAddressId));
-  address->mutable_user_id()->assign(rows.Text(row, q::kAddressUserId));
-  const int64_t type = rows.Int64(row, q::kAddressType);
-  address->set_type(user::v1::AddressType_IsValid(static_cast<int>(type))
-                        ? static_cast<user::v1::AddressType>(type)
+void AddressFromRow(const storage::AddressRow& row, user::v1::Address* address) {
+  address->mutable_id()->assign(row.id);
+  address->mutable_user_id()->assign(row.user_id);
+  address->set_type(user::v1::AddressType_IsValid(static_cast<int>(row.type))
+                        ? static_cast<user::v1::AddressType>(row.type)
                         : user::v1::ADDRESS_TYPE_UNSPECIFIED);
-  address->mutable_label()->assign(rows.Text(row, q::kAddressLabel));
-  address->mutable_recipient_name()->assign(rows.Text(row, q::kAddressRecipientName));
-  address->mutable_line1()->assign(rows.Text(row, q::kAddressLine1));
-  address->mutable_line2()->assign(rows.Text(row, q::kAddressLine2));
-  address->mutable_city()->assign(rows.Text(row, q::kAddressCity));
-  address->mutable_region()->assign(rows.Text(row, q::kAddressRegion));
-  address->mutable_postal_code()->assign(rows.Text(row, q::kAddressPostalCode));
-  address->mutable_country_code()->assign(rows.Text(row, q::kAddressCountryCode));
-  address->mutable_phone_number()->assign(rows.Text(row, q::kAddressPhoneNumber));
-  address->set_is_default(rows.Bool(row, q::kAddressIsDefault));
-  SetTimestamp(rows.Int64(row, q::kAddressCreatedAtMicros), address->mutable_created_at());
-  SetTimestamp(rows.Int64(row, q::kAddressUpdatedAtMicros), address->mutable_updated_at());
+  address->mutable_label()->assign(row.label);
+  address->mutable_recipient_name()->assign(row.recipient_name);
+  address->mutable_line1()->assign(row.line1);
+  address->mutable_line2()->assign(row.line2);
+  address->mutable_city()->assign(row.city);
+  address->mutable_region()->assign(row.region);
+  address->mutable_postal_code()->assign(row.postal_code);
+  address->mutable_country_code()->assign(row.country_code);
+  address->mutable_phone_number()->assign(row.phone_number);
+  address->set_is_default(row.is_default);
+  SetTimestamp(row.created_at_micros, address->mutable_created_at());
+  SetTimestamp(row.updated_at_micros, address->mutable_updated_at());
 }
 
-void PreferencesFromRow(const storage::Result& rows, int row,
+void PreferencesFromRow(const storage::PreferencesRow& row,
                         user::v1::UserPreferences* preferences) {
-  preferences->mutable_language()->assign(rows.Text(row, q::kPrefLanguage));
-  preferences->mutable_currency()->assign(rows.Text(row, q::kPrefCurrency));
-  preferences->mutable_timezone()->assign(rows.Text(row, q::kPrefTimezone));
-  preferences->set_email_notifications(rows.Bool(row, q::kPrefEmailNotifications));
-  preferences->set_sms_notifications(rows.Bool(row, q::kPrefSmsNotifications));
-  preferences->set_marketing_emails(rows.Bool(row, q::kPrefMarketingEmails));
-  const int64_t theme = rows.Int64(row, q::kPrefTheme);
-  preferences->set_theme(user::v1::Theme_IsValid(static_cast<int>(theme)) && theme != 0
-                             ? static_cast<user::v1::Theme>(theme)
+  preferences->mutable_language()->assign(row.language);
+  preferences->mutable_currency()->assign(row.currency);
+  preferences->mutable_timezone()->assign(row.timezone);
+  preferences->set_email_notifications(row.email_notifications);
+  preferences->set_sms_notifications(row.sms_notifications);
+  preferences->set_marketing_emails(row.marketing_emails);
+  preferences->set_theme(user::v1::Theme_IsValid(static_cast<int>(row.theme)) && row.theme != 0
+                             ? static_cast<user::v1::Theme>(row.theme)
                              : user::v1::THEME_SYSTEM);
-  if (rows.IsNull(row, q::kPrefUpdatedAtMicros)) {
-    preferences->clear_updated_at();
+  if (row.updated_at_micros) {
+    SetTimestamp(*row.updated_at_micros, preferences->mutable_updated_at());
   } else {
-    SetTimestamp(rows.Int64(row, q::kPrefUpdatedAtMicros), preferences->mutable_updated_at());
+    preferences->clear_updated_at();
   }
 }
 

@@ -8,7 +8,7 @@
 #include "callbacks/health_monitor.h"
 #include "callbacks/page_tokens.h"
 #include "callbacks/user_lookups.h"
-#include "storage/pool.h"
+#include "storage/store.h"
 
 namespace usersvc::callbacks {
 
@@ -16,10 +16,10 @@ namespace usersvc::callbacks {
 /// the page-token key.
 struct Services {
   /// The primary: every change, and every read that is part of one.
-  storage::Pool& pool;
+  storage::Store& pool;
   /// The read-only RPCs (GetUser, GetUserByEmail, ListUsers, SearchUsers, GetAddress,
   /// ListAddresses, GetUserPreferences): a replica's pool with --database_read_url, else `pool`.
-  storage::Pool& read_pool;
+  storage::Store& read_pool;
   CpuPool& cpu;
   HealthMonitor& health;
   const PageTokens& page_tokens;

@@ -3,7 +3,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include "storage/queries.h"
+#include "storage/queries/users.h"
 
 namespace usersvc::callbacks {
 namespace {
@@ -16,25 +16,11 @@ constexpr size_t kMaxBatch = 256;
 }  // namespace
 
 struct UserLookups::Batch {
-  // Written under the mutex until `sealed`; after that only the pool thread reads them.
+  // Written under the mutex until `sealed`; after that only the store's thread reads them.
   std::vector<std::string> keys;
   std::vector<Callback> waiters;
   bool sealed = false;
 };
-
-std::string ArrayLiteral(const std::vector<std::string>& values) {
-  std::string literal = "{";
-  for (const std::string& value : values) {
-    if (literal.size() > 1) literal += ',';
-    literal += '"';
-    for (char c : value) {
-      if (c == '"' || c == '\\') literal += '\\';
-      literal += c;
-    }
-    literal += '"';
-  }
-  return literal + "}";
-}
 
 void UserLookups::Add(Kind kind, std::string key, Callback done) {
   std::shared_ptr<Batch> new_batch;
@@ -55,33 +41,37 @@ void UserLookups::Add(Kind kind, std::string key, Callback done) {
   };
   // No deadline of its own: each waiter's call keeps its own, and a batch is worth sending while
   // any of them may still want the answer.
-  pool_.ExecuteDeferred(
+  store_.RunDeferred(
       kind == kById ? q::kSelectUsersByIds : q::kSelectUsersByEmails,
       [seal, batch = new_batch]() mutable {
         seal();
-        return storage::Params{ArrayLiteral(batch->keys)};
+        return q::UserKeysParams{storage::TextArray{batch->keys}};
       },
       absl::InfiniteFuture(),
-      [this, kind, seal, batch = new_batch](storage::Result rows) mutable {
+      [this, kind, seal, batch = new_batch](storage::Rows<storage::UserRow> rows) mutable {
         seal();  // a refused query was never sent, so never sealed
         Answer(kind, *batch, rows);
       });
 }
 
-void UserLookups::Answer(Kind kind, Batch& batch, const storage::Result& rows) {
-  std::unordered_map<std::string_view, int> row_of;
+void UserLookups::Answer(Kind kind, Batch& batch, const storage::Rows<storage::UserRow>& rows) {
+  std::vector<storage::UserRow> users;
+  std::unordered_map<std::string_view, size_t> user_of;
   if (rows.ok()) {
-    const int key_column = kind == kById ? q::kUserId : q::kUserEmail;
-    for (int i = 0; i < rows.size(); ++i) row_of.emplace(rows.Text(i, key_column), i);
+    users.reserve(rows.size());
+    for (int i = 0; i < rows.size(); ++i) {
+      users.push_back(rows[i]);
+      user_of.emplace(kind == kById ? users.back().id : users.back().email, users.size() - 1);
+    }
   }
   for (size_t i = 0; i < batch.waiters.size(); ++i) {
     if (!rows.ok()) {
-      std::move(batch.waiters[i])(rows.status(), nullptr, -1);
+      std::move(batch.waiters[i])(rows.status(), nullptr);
       continue;
     }
-    auto found = row_of.find(batch.keys[i]);
-    std::move(batch.waiters[i])(absl::OkStatus(), &rows,
-                                found == row_of.end() ? -1 : found->second);
+    auto found = user_of.find(batch.keys[i]);
+    std::move(batch.waiters[i])(absl::OkStatus(),
+                                found == user_of.end() ? nullptr : &users[found->second]);
   }
 }
 

@@ -7,20 +7,20 @@
 #include <absl/functional/any_invocable.h>
 #include <absl/status/status.h>
 
-#include "storage/pool.h"
+#include "storage/rows.h"
+#include "storage/store.h"
 
 namespace usersvc::callbacks {
 
 /// Coalesces concurrent user lookups into one query per batch (`= ANY($1)`). The first lookup
-/// into an empty batch queues a query whose keys are read only when the pool sends it, so the
+/// into an empty batch queues a query whose keys are read only when the store sends it, so the
 /// lookups that arrive while it waits for a connection ride along; an idle server adds no delay.
 class UserLookups {
  public:
-  /// The lookup's outcome: an error, or `rows` with the user at `row` (-1: no such user).
-  using Callback =
-      absl::AnyInvocable<void(absl::Status status, const storage::Result* rows, int row) &&>;
+  /// The lookup's outcome: an error, or the user (nullptr: no such user), valid during the call.
+  using Callback = absl::AnyInvocable<void(absl::Status status, const storage::UserRow* user) &&>;
 
-  explicit UserLookups(storage::Pool& pool) : pool_(pool) {}
+  explicit UserLookups(storage::Store& store) : store_(store) {}
 
   /// By id (a validated UUID).
   void ById(std::string id, Callback done) { Add(kById, std::move(id), std::move(done)); }
@@ -34,14 +34,11 @@ class UserLookups {
   struct Batch;
 
   void Add(Kind kind, std::string key, Callback done);
-  void Answer(Kind kind, Batch& batch, const storage::Result& rows);
+  void Answer(Kind kind, Batch& batch, const storage::Rows<storage::UserRow>& rows);
 
-  storage::Pool& pool_;
+  storage::Store& store_;
   std::mutex mutex_;
   std::shared_ptr<Batch> open_[2];  // the batch still taking keys, per kind
 };
-
-/// `values` as a PostgreSQL array literal, every element quoted.
-std::string ArrayLiteral(const std::vector<std::string>& values);
 
 }  // namespace usersvc::callbacks

@@ -12,7 +12,7 @@
 #include "callbacks/rows.h"
 #include "callbacks/user_lookups.h"
 #include "callbacks/validation.h"
-#include "storage/queries.h"
+#include "storage/queries/users.h"
 
 namespace usersvc::callbacks {
 namespace {
@@ -20,19 +20,41 @@ namespace {
 namespace q = storage::queries;
 using user::v1::User;
 
-storage::QueryCallback ReplyWithUser(User* out, Finish finish) {
+auto ReplyWithUser(User* out, Finish finish) {
   return ReplyWithRow(out, &UserFromRow, std::move(finish), "user not found");
 }
 
 UserLookups::Callback ReplyWithLookedUpUser(User* out, Finish finish) {
-  return [out, finish = std::move(finish)](absl::Status status, const storage::Result* rows,
-                                           int row) mutable {
-    if (!status.ok()) return std::move(finish)(std::move(status));
-    if (row < 0) return std::move(finish)(absl::NotFoundError("user not found"));
-    UserFromRow(*rows, row, out);
-    std::move(finish)(absl::OkStatus());
-  };
+  return
+      [out, finish = std::move(finish)](absl::Status status, const storage::UserRow* user) mutable {
+        if (!status.ok()) return std::move(finish)(std::move(status));
+        if (user == nullptr) return std::move(finish)(absl::NotFoundError("user not found"));
+        UserFromRow(*user, out);
+        std::move(finish)(absl::OkStatus());
+      };
 }
+
+/// UpdateUser's mutable fields (storage/queries/users.h takes them as one change object).
+absl::Status CheckEmail(std::string_view field, User& user) {
+  absl::StatusOr<std::string> email = NormalizeEmail(field, user.email());
+  if (!email.ok()) return email.status();
+  user.set_email(*std::move(email));
+  return absl::OkStatus();
+}
+
+constexpr MutableField<User> kUserFields[] = {
+    {"email", &CheckEmail},
+    {"username", [](std::string_view f, User& u) { return CheckUsername(f, u.username()); }},
+    {"first_name", [](std::string_view f, User& u) { return CheckLength(f, u.first_name(), 100); }},
+    {"last_name", [](std::string_view f, User& u) { return CheckLength(f, u.last_name(), 100); }},
+    {"phone_number", [](std::string_view f, User& u) { return CheckPhone(f, u.phone_number()); }},
+    {"role",
+     [](std::string_view f, User& u) {
+       return user::v1::UserRole_IsValid(u.role()) && u.role() != user::v1::USER_ROLE_UNSPECIFIED
+                  ? absl::OkStatus()
+                  : FieldError(f, "must be CUSTOMER, SELLER, SUPPORT or ADMIN");
+     }},
+};
 
 /// ALREADY_EXISTS naming the field whose unique index was hit.
 absl::Status TakenField(const std::string& constraint) {
@@ -70,16 +92,17 @@ absl::Status ReusedRequestId() {
 // A repeat of a request_id: the first call's user, if every argument (password included) matches.
 void ReplayCreation(std::shared_ptr<Creation> creation, absl::Status original_error) {
   Creation& c = *creation;
-  c.services.pool.Execute(
+  c.services.pool.Run(
       q::kSelectUserByRequestId, {c.request.request_id()}, c.deadline,
-      [creation = std::move(creation), original_error](storage::Result rows) mutable {
+      [creation = std::move(creation),
+       original_error](storage::Rows<storage::CreatedUserRow> rows) mutable {
         Creation& replay = *creation;
         if (!rows.ok()) return replay.Done(rows.status());
         if (rows.empty()) return replay.Done(original_error);  // raced with a different request
-        if (rows.Text(0, q::kUserColumnCount) != replay.fingerprint)
-          return replay.Done(ReusedRequestId());
-        UserFromRow(rows, 0, replay.out);
-        std::string stored_hash(rows.Text(0, q::kUserColumnCount + 1));
+        const storage::CreatedUserRow created = rows[0];
+        if (created.fingerprint != replay.fingerprint) return replay.Done(ReusedRequestId());
+        UserFromRow(created.user, replay.out);
+        std::string stored_hash(created.password_hash);
         auto verify = [creation, stored_hash = std::move(stored_hash)]() mutable {
           creation->Done(VerifyPassword(stored_hash, creation->request.password())
                              ? absl::OkStatus()
@@ -95,22 +118,20 @@ void ReplayCreation(std::shared_ptr<Creation> creation, absl::Status original_er
 void InsertUser(std::shared_ptr<Creation> creation, std::string password_hash) {
   Creation& c = *creation;
   const auto& r = c.request;
-  storage::Params params = {r.email(),
-                            r.username(),
-                            std::move(password_hash),
-                            r.first_name(),
-                            r.last_name(),
-                            r.phone_number(),
-                            absl::StrCat(static_cast<int>(r.role())),
-                            std::nullopt,
-                            std::nullopt};
+  q::InsertUserParams params{.email = r.email(),
+                             .username = r.username(),
+                             .password_hash = password_hash,
+                             .first_name = r.first_name(),
+                             .last_name = r.last_name(),
+                             .phone_number = r.phone_number(),
+                             .role = r.role()};
   if (!r.request_id().empty()) {
-    params[7] = r.request_id();
-    params[8] = c.fingerprint;
+    params.request_id = r.request_id();
+    params.fingerprint = storage::ByteaText{c.fingerprint};
   }
-  c.services.pool.Execute(
-      q::kInsertUser, std::move(params), c.deadline,
-      [creation = std::move(creation)](storage::Result result) mutable {
+  c.services.pool.Run(
+      q::kInsertUser, params, c.deadline,
+      [creation = std::move(creation)](storage::Rows<storage::UserRow> result) mutable {
         Creation& inserted = *creation;
         const bool has_request_id = !inserted.request.request_id().empty();
         if (!result.ok()) {
@@ -126,7 +147,7 @@ void InsertUser(std::shared_ptr<Creation> creation, std::string password_hash) {
           return ReplayCreation(std::move(creation),
                                 absl::AlreadyExistsError("request_id: already used"));
         }
-        UserFromRow(result, 0, inserted.out);
+        UserFromRow(result[0], inserted.out);
         inserted.Done(absl::OkStatus());
       });
 }
@@ -200,64 +221,32 @@ void GetUserByEmail(
                                                                     std::move(call.finish)));
 }
 
-absl::StatusOr<UserChange> ValidateUpdateUser(const user::v1::UpdateUserRequest& request) {
+absl::StatusOr<Change> ValidateUpdateUser(const user::v1::UpdateUserRequest& request) {
   if (auto status = CheckUuid("user_id", request.user_id()); !status.ok()) return status;
-  absl::StatusOr<std::vector<std::string>> paths = ResolveMask(
-      request.update_mask(),
-      {"email", "username", "first_name", "last_name", "phone_number", "role"}, request.user());
-  if (!paths.ok()) return paths.status();
   if (request.expected_version() < 0) {
     return FieldError("expected_version", "must not be negative");
   }
-  UserChange change{*std::move(paths), request.user()};
-  const User& user = request.user();
-  if (MaskHas(change.paths, "email")) {
-    absl::StatusOr<std::string> email = NormalizeEmail("user.email", user.email());
-    if (!email.ok()) return email.status();
-    change.values.set_email(*std::move(email));
-  }
-  // Fields outside the mask are ignored, so only those in it are checked.
-  auto check_if_masked = [&](std::string_view path, absl::Status status) {
-    return MaskHas(change.paths, path) ? status : absl::OkStatus();
-  };
-  for (const absl::Status& status :
-       {check_if_masked("username", CheckUsername("user.username", user.username())),
-        check_if_masked("first_name", CheckLength("user.first_name", user.first_name(), 100)),
-        check_if_masked("last_name", CheckLength("user.last_name", user.last_name(), 100)),
-        check_if_masked("phone_number", CheckPhone("user.phone_number", user.phone_number()))}) {
-    if (!status.ok()) return status;
-  }
-  if (MaskHas(change.paths, "role") && (!user::v1::UserRole_IsValid(user.role()) ||
-                                        user.role() == user::v1::USER_ROLE_UNSPECIFIED)) {
-    return FieldError("user.role", "must be CUSTOMER, SELLER, SUPPORT or ADMIN");
-  }
-  return change;
+  return ResolveChange<User>(request.update_mask(), kUserFields, "user.", request.user());
 }
 
 void UpdateUser(Services& services,
                 Exchange<user::v1::UpdateUserRequest, user::v1::UpdateUserResponse> call) {
-  absl::StatusOr<UserChange> change = ValidateUpdateUser(*call.request);
+  absl::StatusOr<Change> change = ValidateUpdateUser(*call.request);
   if (!change.ok()) return std::move(call.finish)(change.status());
   absl::StatusOr<RequestKey> key = KeyOf(*call.request);
   if (!key.ok()) return std::move(call.finish)(key.status());
-  const User& v = change->values;
-  storage::Params params = {call.request->user_id(),
-                            MaskParam(change->paths),
-                            v.email(),
-                            v.username(),
-                            v.first_name(),
-                            v.last_name(),
-                            v.phone_number(),
-                            absl::StrCat(static_cast<int>(v.role())),
-                            absl::StrCat(call.request->expected_version())};
-  key->AppendTo(params);
-  services.pool.Execute(q::kUpdateUser, std::move(params), call.deadline,
-                        [out = call.response->mutable_user(),
-                         finish = std::move(call.finish)](storage::Result result) mutable {
-                          if (result.error() == storage::SqlError::kUniqueViolation)
-                            return std::move(finish)(TakenField(result.constraint()));
-                          ReplyWithUser(out, std::move(finish))(std::move(result));
-                        });
+  services.pool.Run(q::kUpdateUser,
+                    {.id = call.request->user_id(),
+                     .changes = change->object,
+                     .expected_version = call.request->expected_version(),
+                     .key = *std::move(key)},
+                    call.deadline,
+                    [out = call.response->mutable_user(), finish = std::move(call.finish)](
+                        storage::Rows<storage::UserRow> rows) mutable {
+                      if (rows.error() == storage::SqlError::kUniqueViolation)
+                        return std::move(finish)(TakenField(rows.constraint()));
+                      ReplyWithUser(out, std::move(finish))(std::move(rows));
+                    });
 }
 
 void DeleteUser(Services& services,
@@ -267,10 +256,8 @@ void DeleteUser(Services& services,
   }
   absl::StatusOr<RequestKey> key = KeyOf(*call.request);
   if (!key.ok()) return std::move(call.finish)(key.status());
-  storage::Params params = {call.request->user_id()};
-  key->AppendTo(params);
-  services.pool.Execute(q::kDeleteUser, std::move(params), call.deadline,
-                        ReplyEmpty(std::move(call.finish)));
+  services.pool.Run(q::kDeleteUser, {.id = call.request->user_id(), .key = *std::move(key)},
+                    call.deadline, ReplyEmpty(std::move(call.finish)));
 }
 
 void DeactivateUser(
@@ -280,9 +267,10 @@ void DeactivateUser(
                                      CheckLength("reason", call.request->reason(), 500)}) {
     if (!status.ok()) return std::move(call.finish)(status);
   }
-  services.pool.Execute(q::kSetUserActive,
-                        {call.request->user_id(), "false", call.request->reason()}, call.deadline,
-                        ReplyWithUser(call.response->mutable_user(), std::move(call.finish)));
+  services.pool.Run(
+      q::kSetUserActive,
+      {.id = call.request->user_id(), .active = false, .reason = call.request->reason()},
+      call.deadline, ReplyWithUser(call.response->mutable_user(), std::move(call.finish)));
 }
 
 void ReactivateUser(
@@ -291,8 +279,9 @@ void ReactivateUser(
   if (auto status = CheckUuid("user_id", call.request->user_id()); !status.ok()) {
     return std::move(call.finish)(status);
   }
-  services.pool.Execute(q::kSetUserActive, {call.request->user_id(), "true", ""}, call.deadline,
-                        ReplyWithUser(call.response->mutable_user(), std::move(call.finish)));
+  services.pool.Run(q::kSetUserActive, {.id = call.request->user_id(), .active = true},
+                    call.deadline,
+                    ReplyWithUser(call.response->mutable_user(), std::move(call.finish)));
 }
 
 }  // namespace usersvc::callbacks

@@ -6,6 +6,7 @@
 #include <absl/status/statusor.h>
 
 #include "callbacks/exchange.h"
+#include "callbacks/field_mask.h"
 #include "callbacks/services.h"
 #include "user/v1/user.pb.h"
 
@@ -36,15 +37,9 @@ void ReactivateUser(
     Services& services,
     Exchange<user::v1::ReactivateUserRequest, user::v1::ReactivateUserResponse> call);
 
-/// An UpdateUser reduced to what it changes: the resolved mask paths and their values
-/// (the email normalised).
-struct UserChange {
-  std::vector<std::string> paths;
-  user::v1::User values;
-};
-
-/// Checks an UpdateUserRequest: the ID, the mask, and each field the mask names.
-absl::StatusOr<UserChange> ValidateUpdateUser(const user::v1::UpdateUserRequest& request);
+/// Checks an UpdateUserRequest (the ID, the mask, and each field the mask names) and returns what
+/// it changes, the email normalised.
+absl::StatusOr<Change> ValidateUpdateUser(const user::v1::UpdateUserRequest& request);
 
 /// Checks every field of a CreateUserRequest and returns it normalised (email trimmed and
 /// lower-cased, role defaulted to CUSTOMER), or the first field's error.

@@ -5,7 +5,7 @@
 #include "callbacks/request_key.h"
 #include "callbacks/rows.h"
 #include "callbacks/validation.h"
-#include "storage/queries.h"
+#include "storage/queries/credentials.h"
 
 namespace usersvc::callbacks {
 
@@ -23,16 +23,21 @@ void SendVerificationEmail(
   absl::StatusOr<RequestKey> key = KeyOf(*call.request);
   if (!key.ok()) return std::move(call.finish)(key.status());
   IssuedToken token = NewToken();
-  storage::Params params = {call.request->user_id(), std::move(token.hash), std::move(token.raw),
-                            "24 hours"};
-  key->AppendTo(params);
-  services.pool.Execute(
-      q::kIssueVerification, std::move(params), call.deadline,
-      [response = call.response, finish = std::move(call.finish)](storage::Result row) mutable {
-        if (!row.ok()) return std::move(finish)(row.status());
-        SetTimestamp(row.Int64(0, 0), response->mutable_expires_at());
-        std::move(finish)(absl::OkStatus());
-      });
+  services.pool.Run(q::kIssueVerification,
+                    {.subject = call.request->user_id(),
+                     .token_hash = storage::ByteaText{token.hash},
+                     .raw_token = token.raw,
+                     .lifetime = absl::Hours(24),
+                     .key = *std::move(key)},
+                    call.deadline,
+                    [response = call.response, finish = std::move(call.finish)](
+                        storage::Rows<storage::ExpiryRow> rows) mutable {
+                      if (!rows.ok()) return std::move(finish)(rows.status());
+                      if (rows.empty())
+                        return std::move(finish)(absl::NotFoundError("user not found"));
+                      SetTimestamp(rows[0].expires_at_micros, response->mutable_expires_at());
+                      std::move(finish)(absl::OkStatus());
+                    });
 }
 
 void VerifyEmail(Services& services,
@@ -42,11 +47,11 @@ void VerifyEmail(Services& services,
   // The raw token goes into the fingerprint: 32 random bytes, as safe to digest as its stored hash.
   absl::StatusOr<RequestKey> key = KeyOf(*call.request);
   if (!key.ok()) return std::move(call.finish)(key.status());
-  storage::Params params = {*std::move(hash)};
-  key->AppendTo(params);
-  services.pool.Execute(q::kVerifyEmail, std::move(params), call.deadline,
-                        ReplyWithRow(call.response->mutable_user(), &UserFromRow,
-                                     std::move(call.finish), "user not found"));
+  services.pool.Run(q::kVerifyEmail,
+                    {.token_hash = storage::ByteaText{*hash}, .key = *std::move(key)},
+                    call.deadline,
+                    ReplyWithRow(call.response->mutable_user(), &UserFromRow,
+                                 std::move(call.finish), "user not found"));
 }
 
 }  // namespace usersvc::callbacks

@@ -6,8 +6,8 @@
 #include <absl/strings/match.h>
 #include <absl/time/clock.h>
 
+#include "base/log.h"
 #include "google/rpc/error_details.pb.h"
-#include "storage/log.h"
 
 namespace usersvc::server {
 namespace {

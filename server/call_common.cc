@@ -4,8 +4,8 @@
 
 #include <absl/time/clock.h>
 
+#include "base/log.h"
 #include "server/call_metadata.h"
-#include "storage/log.h"
 
 namespace usersvc::server {
 

@@ -6,9 +6,9 @@
 #include <absl/status/statusor.h>
 
 #include "auth/rate_limiter.h"
+#include "base/log.h"
 #include "server/access_control.h"
 #include "server/credentials.h"
-#include "storage/log.h"
 
 namespace usersvc::server {
 

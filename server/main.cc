@@ -14,16 +14,16 @@
 #include <absl/time/clock.h>
 #include <fmt/format.h>
 
+#include "base/log.h"
 #include "callbacks/cpu_pool.h"
 #include "callbacks/crypto.h"
 #include "callbacks/health.h"
 #include "callbacks/health_monitor.h"
 #include "server/config.h"
 #include "server/server.h"
-#include "storage/log.h"
 #include "storage/migrations.h"
 #include "storage/pool.h"
-#include "storage/queries.h"
+#include "storage/query.h"
 #include "storage/thread_name.h"
 
 namespace {
@@ -95,7 +95,7 @@ int Serve(const server::Config& config, const sigset_t& signals) {
     options.thread_name = "db-" + role;
     options.connections = config.db_connections;
     options.max_pending = static_cast<size_t>(config.max_pending_queries);
-    options.statements = storage::queries::All();
+    options.statements = storage::RegisteredStatements();
     metrics.InstrumentPool(role, options);
     return options;
   };

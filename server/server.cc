@@ -5,6 +5,7 @@
 #include <grpcpp/resource_quota.h>
 
 #include "auth/method_scopes.h"
+#include "base/log.h"
 #include "callbacks/addresses.h"
 #include "callbacks/health.h"
 #include "callbacks/listing.h"
@@ -15,7 +16,6 @@
 #include "server/reflection_call.h"
 #include "server/streaming_call.h"
 #include "server/unary_call.h"
-#include "storage/log.h"
 #include "storage/thread_name.h"
 
 namespace usersvc::server {

@@ -5,7 +5,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "storage/log.h"
+#include "base/log.h"
 #include "storage/thread_name.h"
 
 namespace usersvc::server {

@@ -3,7 +3,7 @@
 #include <absl/strings/str_cat.h>
 #include <fmt/format.h>
 
-#include "storage/log.h"
+#include "base/log.h"
 #include "storage/pg_connection.h"
 
 namespace usersvc::storage {

@@ -6,6 +6,7 @@
 
 #include <libpq-fe.h>
 
+#include "storage/params.h"
 #include "storage/result.h"
 #include "storage/statement.h"
 
@@ -13,9 +14,6 @@ namespace usersvc::storage {
 
 /// `conninfo` (URL or key=value) as key=value pairs for logs, without the password.
 std::string DescribeConninfo(const std::string& conninfo);
-
-/// Text-format parameters of one query; std::nullopt is SQL NULL.
-using Params = std::vector<std::optional<std::string>>;
 
 /// A thin owner of one non-blocking libpq connection in pipeline mode. Every libpq return code is
 /// checked here; the pool above decides what a failure means.

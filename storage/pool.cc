@@ -12,7 +12,7 @@
 #include <absl/random/random.h>
 #include <absl/time/clock.h>
 
-#include "storage/log.h"
+#include "base/log.h"
 #include "storage/sqlstate.h"
 #include "storage/thread_name.h"
 

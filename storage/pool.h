@@ -19,12 +19,9 @@
 #include "storage/result.h"
 #include "storage/statement.h"
 #include "storage/statement_timeout.h"
+#include "storage/store.h"
 
 namespace usersvc::storage {
-
-/// Runs exactly once with the query's rows or its error, on the pool's thread (or inline in
-/// Execute when the query is refused at once). It must not block.
-using QueryCallback = absl::AnyInvocable<void(Result) &&>;
 
 struct PoolOptions {
   std::string conninfo;
@@ -36,7 +33,7 @@ struct PoolOptions {
   size_t max_pending = 4096;
   /// Queries pipelined on one connection at once.
   size_t max_in_flight_per_connection = 64;
-  /// Prepared on every connection, again after each reconnect.
+  /// Prepared on every connection, again after each reconnect (normally RegisteredStatements()).
   std::vector<Statement> statements;
   /// Bounds statements whose caller set no deadline (see storage/statement_timeout.h).
   absl::Duration max_statement_time = absl::Seconds(60);
@@ -69,7 +66,7 @@ struct PoolOptions {
 
 /// An event-driven PostgreSQL pool: one thread runs an epoll loop over non-blocking libpq
 /// connections in pipeline mode, so a few connections carry many queries at once.
-class Pool {
+class Pool final : public Store {
  public:
   explicit Pool(PoolOptions options);
   ~Pool();
@@ -82,27 +79,16 @@ class Pool {
   /// loss would (see Statement::read_only), closes the connections and joins.
   void Stop();
 
-  /// Queues `statement` (one of PoolOptions::statements) with `params`. Never blocks. Refused at
-  /// once with UNAVAILABLE when no connection can reach the database, RESOURCE_EXHAUSTED when the
-  /// queue is full; dropped with DEADLINE_EXCEEDED if `deadline` passes before it is sent.
-  void Execute(const Statement& statement, Params params, absl::Time deadline, QueryCallback done);
-
-  /// Like Execute, but ahead of every queued query and never refused for a full queue: for the
-  /// health probe, which must not be shed with the load it is meant to see through.
+  // Store: queries run on the pool thread; `done` too. ExecuteDeferred's parameters are made
+  // on the pool thread just before the query is sent.
+  void Execute(const Statement& statement, Params params, absl::Time deadline,
+               QueryCallback done) override;
   void ExecuteFirst(const Statement& statement, Params params, absl::Time deadline,
-                    QueryCallback done);
-
-  /// Produces a query's parameters when it is sent (see ExecuteDeferred).
-  using ParamsAtSend = absl::AnyInvocable<Params() &&>;
-
-  /// Like Execute, but `params_at_send` runs on the pool thread just before the query is sent,
-  /// and never if the query is refused or dropped first. A caller can thus keep adding to what
-  /// the query asks for while it waits for a connection (see callbacks/user_lookups.h).
+                    QueryCallback done) override;
   void ExecuteDeferred(const Statement& statement, ParamsAtSend params_at_send, absl::Time deadline,
-                       QueryCallback done);
-
-  int connections() const { return options_.connections; }
-  int ready_connections() const { return ready_count_.load(std::memory_order_relaxed); }
+                       QueryCallback done) override;
+  int connections() const override { return options_.connections; }
+  int ready_connections() const override { return ready_count_.load(std::memory_order_relaxed); }
   /// Connections with queries in flight, as of the pool thread's last turn (at most 20 ms ago).
   int busy_connections() const { return busy_count_.load(std::memory_order_relaxed); }
   size_t queued() const;

@@ -4,7 +4,8 @@
 
 namespace usersvc::storage {
 
-/// A named SQL statement, prepared once on every pool connection.
+/// A named SQL statement, prepared once on every pool connection. Handlers name statements through
+/// their typed Query (storage/query.h), which fills this in.
 struct Statement {
   std::string_view name;
   std::string_view sql;
@@ -12,6 +13,10 @@ struct Statement {
   /// can be retried (UNAVAILABLE); a change so lost may or may not have been applied, and its
   /// caller is told so (UNKNOWN), never that it was not.
   bool read_only = false;
+  /// What its Query's types say it takes and returns; the prepare test holds PostgreSQL's
+  /// description of the statement against them. -1: not declared.
+  int param_count = -1;
+  int column_count = -1;
 };
 
 }  // namespace usersvc::storage

@@ -5,7 +5,7 @@
 
 #include <fmt/format.h>
 
-#include "storage/log.h"
+#include "base/log.h"
 
 namespace usersvc::bench {
 namespace {

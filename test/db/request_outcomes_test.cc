@@ -3,7 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include "storage/migrations.h"
-#include "storage/queries.h"
+#include "storage/queries/upkeep.h"
 #include "test/support/test_database.h"
 
 namespace usersvc::storage {
@@ -20,7 +20,7 @@ TEST_CASE("request outcomes older than a day are purged, younger ones kept") {
       " VALUES ($1, 'AddAddress', '\\x00', now() - interval '25 hours'),"
       "        ($2, 'AddAddress', '\\x00', now() - interval '23 hours')",
       {old_key, young_key});
-  db.Query(std::string(queries::kPurgeOldRequestOutcomes.sql));
+  db.Query(std::string(queries::kPurgeOldRequestOutcomes.statement().sql));
   CHECK(db.Scalar("SELECT count(*) FROM request_outcomes WHERE request_id = $1", {old_key}) == "0");
   CHECK(db.Scalar("SELECT count(*) FROM request_outcomes WHERE request_id = $1", {young_key}) ==
         "1");
@@ -32,7 +32,7 @@ TEST_CASE("the purge finds old outcomes through an index") {
   test::BlockingDb db;
   db.Query("BEGIN");
   db.Query("SET LOCAL enable_seqscan = off");  // on a small table PostgreSQL would scan anyway
-  const std::string plan = db.Plan(std::string(queries::kPurgeOldRequestOutcomes.sql));
+  const std::string plan = db.Plan(std::string(queries::kPurgeOldRequestOutcomes.statement().sql));
   INFO(plan);
   CHECK(plan.find("request_outcomes_created_at_idx") != std::string::npos);
   db.Query("ROLLBACK");

@@ -1,7 +1,7 @@
 #include <catch2/catch.hpp>
 
 #include "storage/migrations.h"
-#include "storage/queries.h"
+#include "storage/queries/listing.h"
 #include "test/support/test_database.h"
 
 namespace usersvc::storage {
@@ -26,7 +26,7 @@ TEST_CASE("SearchUsers finds matches through the trigram indexes, not a table sc
       " 'users_username_trgm_idx', 'users_first_name_trgm_idx', 'users_last_name_trgm_idx'])"
       " AS index");
   db.Query("ANALYZE users");
-  db.Query("PREPARE search_plan AS " + std::string(queries::kSearchUsers.sql));
+  db.Query("PREPARE search_plan AS " + std::string(queries::kSearchUsers.statement().sql));
   const std::string username = "u" + db.Scalar("SELECT substr(md5('4242'), 1, 14)");
   const std::string execute = "EXECUTE search_plan('" + username + "', '" + username + "%', '%" +
                               username + "%', false, NULL, NULL, NULL, 21)";
@@ -40,7 +40,8 @@ TEST_CASE("SearchUsers finds matches through the trigram indexes, not a table sc
 
   auto found = db.Query(execute);
   REQUIRE(!found.empty());
-  CHECK(found[0][queries::kUserUsername] == username);  // the exact match ranks first
+  constexpr int kUsernameColumn = 2;  // id, email, username, ... (storage/queries/columns.h)
+  CHECK(found[0][kUsernameColumn] == username);  // the exact match ranks first
   db.Query("ROLLBACK");
 }
 

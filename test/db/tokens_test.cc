@@ -3,7 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include "storage/migrations.h"
-#include "storage/queries.h"
+#include "storage/queries/upkeep.h"
 #include "test/support/test_database.h"
 
 namespace usersvc::storage {
@@ -26,7 +26,7 @@ TEST_CASE("tokens expired for more than an hour are purged, the others kept") {
   }
   db.Query("UPDATE user_tokens SET used_at = now() WHERE user_id = $1 AND expires_at > now()",
            {user});
-  db.Query(std::string(queries::kPurgeExpiredTokens.sql));
+  db.Query(std::string(queries::kPurgeExpiredTokens.statement().sql));
   // The one long expired is gone; the recently expired and the used but unexpired one stay.
   CHECK(db.Scalar("SELECT count(*) FROM user_tokens WHERE user_id = $1", {user}) == "2");
   CHECK(db.Scalar("SELECT count(*) FROM user_tokens WHERE user_id = $1 AND expires_at < now() - "
@@ -45,7 +45,7 @@ TEST_CASE("DeleteUser's cascade and the purge find their tokens through indexes"
       "DELETE FROM ONLY user_tokens WHERE user_id = '00000000-0000-4000-8000-000000000000'");
   INFO(cascade);
   CHECK(cascade.find("user_tokens_user_id_idx") != std::string::npos);
-  const std::string purge = db.Plan(std::string(queries::kPurgeExpiredTokens.sql));
+  const std::string purge = db.Plan(std::string(queries::kPurgeExpiredTokens.statement().sql));
   INFO(purge);
   CHECK(purge.find("user_tokens_expires_at_idx") != std::string::npos);
   db.Query("ROLLBACK");

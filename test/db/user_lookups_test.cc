@@ -8,13 +8,12 @@
 #include <catch2/catch.hpp>
 
 #include "storage/migrations.h"
-#include "storage/queries.h"
+#include "storage/pool.h"
+#include "storage/query.h"
 #include "test/support/test_database.h"
 
 namespace usersvc::callbacks {
 namespace {
-
-namespace q = storage::queries;
 
 struct Answer {
   absl::StatusCode code;
@@ -24,9 +23,8 @@ struct Answer {
 std::future<Answer> Lookup(UserLookups& lookups, bool by_email, std::string key) {
   auto promise = std::make_shared<std::promise<Answer>>();
   auto future = promise->get_future();
-  UserLookups::Callback done = [promise](absl::Status status, const storage::Result* rows,
-                                         int row) {
-    promise->set_value({status.code(), row < 0 ? "" : std::string(rows->Text(row, q::kUserEmail))});
+  UserLookups::Callback done = [promise](absl::Status status, const storage::UserRow* user) {
+    promise->set_value({status.code(), user == nullptr ? "" : std::string(user->email)});
   };
   if (by_email) {
     lookups.ByEmail(std::move(key), std::move(done));
@@ -55,7 +53,7 @@ TEST_CASE("coalesced lookups answer each caller with its own user, duplicates an
   options.conninfo = test::TestDatabaseUrl();
   options.connections = 1;
   options.max_in_flight_per_connection = 1;  // lookups queue up behind each other and coalesce
-  options.statements = q::All();
+  options.statements = storage::RegisteredStatements();
   storage::Pool pool(std::move(options));
   pool.Start();
   UserLookups lookups(pool);
@@ -87,7 +85,7 @@ TEST_CASE("a coalesced lookup the pool refuses fails every caller in its batch")
   storage::PoolOptions options;
   options.conninfo = "postgresql://usersvc@/usersvc?host=/nonexistent-usersvc-socket-dir";
   options.connections = 1;
-  options.statements = q::All();
+  options.statements = storage::RegisteredStatements();
   storage::Pool pool(std::move(options));
   pool.Start();
   std::this_thread::sleep_for(std::chrono::milliseconds(200));
@@ -96,11 +94,6 @@ TEST_CASE("a coalesced lookup the pool refuses fails every caller in its batch")
   auto second = Lookup(lookups, false, "00000000-0000-4000-8000-000000000002");
   CHECK(first.get().code == absl::StatusCode::kUnavailable);
   CHECK(second.get().code == absl::StatusCode::kUnavailable);
-}
-
-TEST_CASE("array literals quote every element") {
-  CHECK(ArrayLiteral({}) == "{}");
-  CHECK(ArrayLiteral({"a", "b\"c", "d\\e", "{,}"}) == R"({"a","b\"c","d\\e","{,}"})");
 }
 
 }  // namespace

@@ -51,20 +51,26 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   FuzzedDataProvider input(data, size);
   const usersvc::storage::Result rows = RowFrom(input);
 
+  // Each row type reads the same columns afresh.
+  auto read = [&rows]<typename Row>() {
+    usersvc::storage::RowReader columns(rows, 0);
+    return Row::Read(columns);
+  };
   user::v1::User user;
-  usersvc::callbacks::UserFromRow(rows, 0, &user);
+  usersvc::callbacks::UserFromRow(read.operator()<usersvc::storage::UserRow>(), &user);
   ExpectValid(user.created_at());
   ExpectValid(user.updated_at());
   ExpectValid(user.deactivated_at());
   FUZZ_EXPECT(user::v1::UserRole_IsValid(user.role()));
 
   user::v1::Address address;
-  usersvc::callbacks::AddressFromRow(rows, 0, &address);
+  usersvc::callbacks::AddressFromRow(read.operator()<usersvc::storage::AddressRow>(), &address);
   ExpectValid(address.created_at());
   FUZZ_EXPECT(user::v1::AddressType_IsValid(address.type()));
 
   user::v1::UserPreferences preferences;
-  usersvc::callbacks::PreferencesFromRow(rows, 0, &preferences);
+  usersvc::callbacks::PreferencesFromRow(read.operator()<usersvc::storage::PreferencesRow>(),
+                                         &preferences);
   ExpectValid(preferences.updated_at());
   FUZZ_EXPECT(user::v1::Theme_IsValid(preferences.theme()));
 

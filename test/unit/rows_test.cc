@@ -6,15 +6,13 @@
 #include <fmt/format.h>
 #include <catch2/catch.hpp>
 
-#include "storage/queries.h"
+#include "storage/query.h"
 
 namespace usersvc::callbacks {
 namespace {
 
-namespace q = storage::queries;
-
 // A PGresult built in memory with libpq's own constructors, as a query would return it.
-storage::Result MakeUserRow(const std::vector<const char*>& values) {
+storage::Rows<storage::UserRow> MakeUserRow(const std::vector<const char*>& values) {
   PGresult* result = PQmakeEmptyPGresult(nullptr, PGRES_TUPLES_OK);
   std::vector<PGresAttDesc> columns(values.size());
   std::vector<std::string> names;
@@ -32,13 +30,13 @@ storage::Result MakeUserRow(const std::vector<const char*>& values) {
 }
 
 TEST_CASE("a user row maps onto every User field") {
-  storage::Result rows =
+  const storage::Rows<storage::UserRow> rows =
       MakeUserRow({"123e4567-e89b-12d3-a456-426614174000", "ann@example.com", "Ann", "Ann", "Lee",
                    "+14155550123", "2", "f", "t", "1700000000123456", "1700000001000000",
                    "1700000002500000", "left", "7"});
   REQUIRE(rows.size() == 1);
   user::v1::User user;
-  UserFromRow(rows, 0, &user);
+  UserFromRow(rows[0], &user);
   CHECK(user.id() == "123e4567-e89b-12d3-a456-426614174000");
   CHECK(user.email() == "ann@example.com");
   CHECK(user.username() == "Ann");
@@ -58,10 +56,11 @@ TEST_CASE("a user row maps onto every User field") {
 }
 
 TEST_CASE("an active user has no deactivated_at, and an unknown stored role reads as unspecified") {
-  storage::Result rows = MakeUserRow({"123e4567-e89b-12d3-a456-426614174000", "a@b.co", "abc", "",
-                                      "", "", "99", "t", "f", "0", "0", nullptr, "", "1"});
+  const storage::Rows<storage::UserRow> rows =
+      MakeUserRow({"123e4567-e89b-12d3-a456-426614174000", "a@b.co", "abc", "", "", "", "99", "t",
+                   "f", "0", "0", nullptr, "", "1"});
   user::v1::User user;
-  UserFromRow(rows, 0, &user);
+  UserFromRow(rows[0], &user);
   CHECK_FALSE(user.has_deactivated_at());
   CHECK(user.role() == user::v1::USER_ROLE_UNSPECIFIED);
   CHECK(user.is_active());

@@ -1,4 +1,4 @@
-#include "storage/log.h"
+#include "base/log.h"
 
 #include <unistd.h>
 
