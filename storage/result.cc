@@ -15,12 +15,16 @@ Result Result::FromPgError(const PGresult& error) {
     const char* value = PQresultErrorField(&error, code);
     return value != nullptr ? value : "";
   };
-  const PgErrorFields fields{field(PG_DIAG_SQLSTATE), field(PG_DIAG_MESSAGE_PRIMARY),
-                             field(PG_DIAG_COLUMN_NAME), field(PG_DIAG_MESSAGE_DETAIL)};
+  return FromPgErrorFields({field(PG_DIAG_SQLSTATE), field(PG_DIAG_MESSAGE_PRIMARY),
+                            field(PG_DIAG_COLUMN_NAME), field(PG_DIAG_MESSAGE_DETAIL)},
+                           field(PG_DIAG_CONSTRAINT_NAME));
+}
+
+Result Result::FromPgErrorFields(const PgErrorFields& fields, std::string_view constraint) {
   Result result(StatusFromPgError(fields), nullptr);
   result.sqlstate_ = std::string(fields.sqlstate);
   result.error_ = SqlErrorOf(fields.sqlstate);
-  result.constraint_ = std::string(field(PG_DIAG_CONSTRAINT_NAME));
+  result.constraint_ = std::string(constraint);
   return result;
 }
 

@@ -24,6 +24,8 @@ class Result {
   static Result Rows(PgResultPtr rows);
   /// Builds an error from a PGRES_FATAL_ERROR result (status code from its SQLSTATE).
   static Result FromPgError(const PGresult& error);
+  /// The same from the fields of an error report (and the constraint it names, if any).
+  static Result FromPgErrorFields(const PgErrorFields& fields, std::string_view constraint);
   /// An error that never reached PostgreSQL (connection lost, queue full, deadline).
   static Result Failure(absl::Status status);
 

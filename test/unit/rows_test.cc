@@ -3,30 +3,20 @@
 #include <string>
 #include <vector>
 
-#include <fmt/format.h>
 #include <catch2/catch.hpp>
 
 #include "storage/query.h"
+#include "test/support/fake_store.h"
 
 namespace usersvc::callbacks {
 namespace {
 
-// A PGresult built in memory with libpq's own constructors, as a query would return it.
 storage::Rows<storage::UserRow> MakeUserRow(const std::vector<const char*>& values) {
-  PGresult* result = PQmakeEmptyPGresult(nullptr, PGRES_TUPLES_OK);
-  std::vector<PGresAttDesc> columns(values.size());
-  std::vector<std::string> names;
-  for (size_t i = 0; i < values.size(); ++i) names.push_back(fmt::format("c{}", i));
-  for (size_t i = 0; i < values.size(); ++i) {
-    columns[i] = PGresAttDesc{names[i].data(), 0, 0, 0, 25, -1, -1};
+  test::TextRow row;
+  for (const char* value : values) {  // a null pointer is SQL NULL
+    row.push_back(value ? std::optional<std::string>(value) : std::nullopt);
   }
-  REQUIRE(PQsetResultAttrs(result, static_cast<int>(columns.size()), columns.data()) == 1);
-  for (size_t i = 0; i < values.size(); ++i) {
-    // A null pointer value is SQL NULL.
-    REQUIRE(PQsetvalue(result, 0, static_cast<int>(i), const_cast<char*>(values[i]),
-                       values[i] ? static_cast<int>(std::string(values[i]).size()) : -1) == 1);
-  }
-  return storage::Result::Rows(storage::PgResultPtr(result));
+  return test::MakeRows(0, {row});
 }
 
 TEST_CASE("a user row maps onto every User field") {

@@ -1,0 +1,132 @@
+#include <string>
+
+#include <fmt/format.h>
+#include <catch2/catch.hpp>
+
+#include "base/field_violation.h"
+#include "callbacks/listing.h"
+#include "test/unit/handler_fixture.h"
+
+namespace usersvc::test {
+namespace {
+
+using namespace user::v1;  // NOLINT: the request and response messages
+
+std::string FieldOf(const absl::Status& status) {
+  return FieldViolationOf(status).value_or(FieldViolation{}).field;
+}
+
+/// `count` rows of a page: users u0, u1, ... with their sort key, and `total` on each.
+std::vector<TextRow> PageRows(int count, int total) {
+  std::vector<TextRow> rows;
+  for (int i = 0; i < count; ++i) {
+    const std::string id = fmt::format("00000000-0000-4000-8000-{:012}", i);
+    rows.push_back(Concat(UserColumns(id, fmt::format("u{}@example.com", i), fmt::format("u{}", i)),
+                          {fmt::format("key{}", i), std::to_string(total)}));
+  }
+  return rows;
+}
+
+TEST_CASE("ListUsers refuses a bad order, direction, filter or page size before it queries") {
+  HandlerFixture fixture;
+  ListUsersResponse response;
+  ListUsersRequest order;
+  order.set_order_by(static_cast<UserOrderBy>(9));
+  CHECK(FieldOf(fixture.Call(&callbacks::ListUsers, order, response)) == "order_by");
+  ListUsersRequest direction;
+  direction.set_direction(static_cast<common::v1::SortDirection>(5));
+  CHECK(FieldOf(fixture.Call(&callbacks::ListUsers, direction, response)) == "direction");
+  ListUsersRequest role;
+  role.mutable_filter()->set_role(static_cast<UserRole>(42));
+  CHECK(FieldOf(fixture.Call(&callbacks::ListUsers, role, response)) == "filter.role");
+  ListUsersRequest size;
+  size.mutable_pagination()->set_page_size(-1);
+  CHECK(fixture.Call(&callbacks::ListUsers, size, response).code() ==
+        absl::StatusCode::kInvalidArgument);
+  ListUsersRequest time;
+  time.mutable_filter()->mutable_created_after()->set_nanos(-1);
+  CHECK(FieldOf(fixture.Call(&callbacks::ListUsers, time, response)) == "filter.created_after");
+  CHECK(fixture.SentStatements().empty());
+}
+
+TEST_CASE("ListUsers sends its filters, shows one page and carries the cursor in the token") {
+  HandlerFixture fixture;
+  ListUsersRequest request;
+  request.mutable_filter()->set_role(USER_ROLE_ADMIN);
+  request.mutable_filter()->set_is_active(false);
+  request.mutable_filter()->mutable_created_after()->set_seconds(1700000000);
+  request.mutable_pagination()->set_page_size(2);
+  fixture.store.Script("list_users_by_created_at_desc", FakeStore::Rows(PageRows(3, 57)));
+  ListUsersResponse first;
+  REQUIRE(fixture.Call(&callbacks::ListUsers, request, first).ok());
+  const storage::Params params = fixture.store.LastParams("list_users_by_created_at_desc");
+  CHECK(params == storage::Params{"4", "false", std::nullopt, "1700000000000000", std::nullopt,
+                                  std::nullopt, std::nullopt, "3"});
+  REQUIRE(first.users_size() == 2);  // the third row only says there is more
+  CHECK(first.users(1).username() == "u1");
+  CHECK(first.pagination().total_size() == 57);
+  REQUIRE_FALSE(first.pagination().next_page_token().empty());
+
+  request.mutable_pagination()->set_page_token(first.pagination().next_page_token());
+  ListUsersResponse second;
+  REQUIRE(fixture.Call(&callbacks::ListUsers, request, second).ok());
+  const storage::Params next = fixture.store.LastParams("list_users_by_created_at_desc");
+  CHECK(next[5] == "key1");
+  CHECK(next[6] == "00000000-0000-4000-8000-000000000001");
+
+  // The token belongs to its arguments: another filter cannot use it.
+  request.mutable_filter()->set_is_active(true);
+  CHECK(FieldOf(fixture.Call(&callbacks::ListUsers, request, second)) == "pagination.page_token");
+}
+
+TEST_CASE("ListUsers answers an empty page with the total and no token") {
+  HandlerFixture fixture;
+  ListUsersRequest request;
+  request.set_order_by(USER_ORDER_BY_EMAIL);
+  TextRow empty = Nulls(storage::ListedUserRow::kColumns);
+  empty.back() = "0";
+  fixture.store.Script("list_users_by_email_asc", FakeStore::Rows({empty}));
+  ListUsersResponse response;
+  REQUIRE(fixture.Call(&callbacks::ListUsers, request, response).ok());
+  CHECK(response.users_size() == 0);
+  CHECK(response.pagination().total_size() == 0);
+  CHECK(response.pagination().next_page_token().empty());
+  CHECK(fixture.store.LastParams("list_users_by_email_asc")[7] == "21");  // the default 20, + 1
+}
+
+TEST_CASE("SearchUsers matches its query literally and pages by rank, username and id") {
+  HandlerFixture fixture;
+  SearchUsersRequest request;
+  SearchUsersResponse response;
+  request.set_query("   ");
+  CHECK(FieldOf(fixture.Call(&callbacks::SearchUsers, request, response)) == "query");
+  request.set_query(std::string(101, 'q'));
+  CHECK(FieldOf(fixture.Call(&callbacks::SearchUsers, request, response)) == "query");
+  CHECK(fixture.SentStatements().empty());
+
+  request.set_query(" 50%_off\\ ");
+  request.set_include_inactive(true);
+  request.mutable_pagination()->set_page_size(1);
+  std::vector<TextRow> rows = PageRows(2, 9);
+  rows[0][storage::UserRow::kColumns] = "1";  // the rank stands where ListUsers has its key
+  fixture.store.Script("search_users", FakeStore::Rows(rows));
+  REQUIRE(fixture.Call(&callbacks::SearchUsers, request, response).ok());
+  const storage::Params params = fixture.store.LastParams("search_users");
+  CHECK(params[0] == "50%_off\\");
+  CHECK(params[1] == "50\\%\\_off\\\\%");
+  CHECK(params[2] == "%50\\%\\_off\\\\%");
+  CHECK(params[3] == "true");
+  CHECK_FALSE(params[4].has_value());
+  CHECK(response.users_size() == 1);
+  CHECK(response.pagination().total_size() == 9);
+
+  request.mutable_pagination()->set_page_token(response.pagination().next_page_token());
+  REQUIRE(fixture.Call(&callbacks::SearchUsers, request, response).ok());
+  const storage::Params next = fixture.store.LastParams("search_users");
+  CHECK(next[4] == "1");
+  CHECK(next[5] == "u0");
+  CHECK(next[6] == "00000000-0000-4000-8000-000000000000");
+}
+
+}  // namespace
+}  // namespace usersvc::test
