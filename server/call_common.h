@@ -8,7 +8,7 @@
 #include <absl/time/time.h>
 #include <grpcpp/grpcpp.h>
 
-#include "callbacks/services.h"
+#include "callbacks/handlers/services.h"
 #include "server/access_control.h"
 #include "server/call_tracker.h"
 #include "server/metrics.h"

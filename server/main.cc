@@ -15,10 +15,10 @@
 #include <fmt/format.h>
 
 #include "base/log.h"
-#include "callbacks/cpu_pool.h"
-#include "callbacks/crypto.h"
-#include "callbacks/health.h"
-#include "callbacks/health_monitor.h"
+#include "callbacks/domain/cpu_pool.h"
+#include "callbacks/domain/crypto.h"
+#include "callbacks/domain/health_monitor.h"
+#include "callbacks/handlers/health.h"
 #include "server/config.h"
 #include "server/server.h"
 #include "storage/migrations.h"
@@ -110,7 +110,7 @@ int Serve(const server::Config& config, const sigset_t& signals) {
   };
   storage::Pool pool(std::move(primary_options));
   metrics.WatchPool("primary", pool);
-  // Read-only RPCs go to a replica when one is configured (see callbacks/services.h).
+  // Read-only RPCs go to a replica when one is configured (see callbacks/handlers/services.h).
   std::optional<storage::Pool> replica_pool;
   if (!config.database_read_url.empty()) {
     replica_pool.emplace(pool_options("replica", config.database_read_url));

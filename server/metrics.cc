@@ -5,7 +5,7 @@
 #include <prometheus/collectable.h>
 #include <prometheus/metric_family.h>
 
-#include "callbacks/crypto.h"
+#include "callbacks/domain/crypto.h"
 
 namespace usersvc::server {
 namespace {

@@ -10,8 +10,8 @@
 #include <absl/time/clock.h>
 #include <grpcpp/grpcpp.h>
 
-#include "callbacks/services.h"
-#include "callbacks/stream.h"
+#include "callbacks/handlers/services.h"
+#include "callbacks/handlers/stream.h"
 #include "server/call_common.h"
 #include "server/call_metadata.h"
 #include "server/status_conversion.h"

@@ -8,8 +8,8 @@
 #include <grpcpp/alarm.h>
 #include <grpcpp/grpcpp.h>
 
-#include "callbacks/exchange.h"
-#include "callbacks/services.h"
+#include "callbacks/handlers/exchange.h"
+#include "callbacks/handlers/services.h"
 #include "server/call_common.h"
 #include "server/call_metadata.h"
 #include "server/status_conversion.h"

@@ -25,8 +25,8 @@ struct TextArray {
   absl::Span<const std::string> values;
 };
 
-/// A bytea parameter already in bytea's text form ("\x" and hex digits), as callbacks/crypto.h
-/// writes digests.
+/// A bytea parameter already in bytea's text form ("\x" and hex digits), as
+/// callbacks/domain/crypto.h writes digests.
 struct ByteaText {
   std::string_view text;
 };

@@ -39,7 +39,7 @@ class Store {
 
   /// Like Execute, but `params_at_send` runs just before the query is sent, and never if the
   /// query is refused or dropped first. A caller can thus keep adding to what the query asks for
-  /// while it waits for a connection (see callbacks/user_lookups.h).
+  /// while it waits for a connection (see callbacks/domain/user_lookups.h).
   virtual void ExecuteDeferred(const Statement& statement, ParamsAtSend params_at_send,
                                absl::Time deadline, QueryCallback done) = 0;
 

@@ -13,7 +13,7 @@
 #include <fmt/format.h>
 #include <libpq-fe.h>
 
-#include "callbacks/crypto.h"
+#include "callbacks/domain/crypto.h"
 #include "storage/migrations.h"
 
 ABSL_FLAG(std::string, database_url, "", "PostgreSQL to seed (its users are replaced)");

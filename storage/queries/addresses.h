@@ -50,7 +50,8 @@ struct ListAddressesParams {
 };
 extern const Query<ListAddressesParams, ListedAddressRow> kListAddresses;
 
-/// `changes`: a JSON object of the columns to set (callbacks/address_fields.h).
+/// `changes`: a JSON object of the columns to set (kAddressFields in
+/// callbacks/handlers/addresses.cc).
 struct UpdateAddressParams {
   std::string_view user_id;
   std::string_view address_id;

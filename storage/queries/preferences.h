@@ -15,7 +15,8 @@ struct PreferencesParams {
 };
 extern const Query<PreferencesParams, PreferencesRow> kGetPreferences;
 
-/// `changes`: a JSON object of the columns to set (callbacks/preference_fields.h).
+/// `changes`: a JSON object of the columns to set (kPreferenceFields in
+/// callbacks/handlers/preferences.cc).
 struct UpdatePreferencesParams {
   std::string_view user_id;
   std::string_view changes;  // jsonb

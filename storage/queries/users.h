@@ -41,7 +41,7 @@ struct RequestIdParams {
 };
 extern const Query<RequestIdParams, CreatedUserRow> kSelectUserByRequestId;
 
-/// The users among `keys`, in no particular order (callbacks/user_lookups.h batches them).
+/// The users among `keys`, in no particular order (callbacks/domain/user_lookups.h batches them).
 struct UserKeysParams {
   TextArray keys;
   auto Fields() const { return std::tie(keys); }
@@ -53,9 +53,9 @@ extern const Query<UserKeysParams, UserRow> kSelectUsersByEmails;
 /// (storage/params.h): a repeat of a key answers what its first call did without applying
 /// anything (migration 0006).
 ///
-/// UpdateUser: `changes` is a JSON object of the columns to set (callbacks/user_fields.h builds it
-/// from the update mask); the user after the change. U0409 when `expected_version` (0: any) is
-/// not the stored one.
+/// UpdateUser: `changes` is a JSON object of the columns to set (kUserFields in
+/// callbacks/handlers/users.cc builds it from the update mask); the user after the change. U0409
+/// when `expected_version` (0: any) is not the stored one.
 struct UpdateUserParams {
   std::string_view id;
   std::string_view changes;  // jsonb

@@ -1,4 +1,4 @@
-#include "callbacks/user_lookups.h"
+#include "callbacks/domain/user_lookups.h"
 
 #include <atomic>
 #include <chrono>

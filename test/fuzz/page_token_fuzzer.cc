@@ -7,7 +7,7 @@
 
 #include <google/protobuf/stubs/logging.h>
 
-#include "callbacks/page_tokens.h"
+#include "callbacks/domain/page_tokens.h"
 #include "test/fuzz/expect.h"
 
 namespace {

@@ -6,7 +6,7 @@
 #include <cstdint>
 #include <string>
 
-#include "callbacks/rows.h"
+#include "callbacks/domain/rows.h"
 #include "storage/result.h"
 #include "test/fuzz/expect.h"
 

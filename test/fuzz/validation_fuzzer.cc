@@ -1,5 +1,5 @@
 // Request validation on arbitrary text: no crash, no sanitizer report, and the promises the
-// validators make (callbacks/validation.h) hold for every input.
+// validators make (callbacks/domain/validation.h) hold for every input.
 #include <fuzzer/FuzzedDataProvider.h>
 
 #include <cstdint>
@@ -7,8 +7,8 @@
 
 #include <google/protobuf/field_mask.pb.h>
 
-#include "callbacks/field_mask.h"
-#include "callbacks/validation.h"
+#include "callbacks/domain/field_mask.h"
+#include "callbacks/domain/validation.h"
 #include "test/fuzz/expect.h"
 #include "user/v1/user.pb.h"
 

@@ -3,7 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include "base/field_violation.h"
-#include "callbacks/addresses.h"
+#include "callbacks/handlers/addresses.h"
 #include "test/unit/handler_fixture.h"
 
 namespace usersvc::test {

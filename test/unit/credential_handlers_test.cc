@@ -3,9 +3,9 @@
 #include <catch2/catch.hpp>
 
 #include "base/field_violation.h"
-#include "callbacks/crypto.h"
-#include "callbacks/passwords.h"
-#include "callbacks/verification.h"
+#include "callbacks/domain/crypto.h"
+#include "callbacks/handlers/passwords.h"
+#include "callbacks/handlers/verification.h"
 #include "test/unit/handler_fixture.h"
 
 namespace usersvc::test {

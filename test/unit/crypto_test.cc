@@ -1,4 +1,4 @@
-#include "callbacks/crypto.h"
+#include "callbacks/domain/crypto.h"
 
 #include <catch2/catch.hpp>
 

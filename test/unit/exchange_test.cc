@@ -1,5 +1,5 @@
 // A call's Finish answers exactly once, and a dropped one still answers.
-#include "callbacks/exchange.h"
+#include "callbacks/handlers/exchange.h"
 
 #include <vector>
 

@@ -8,12 +8,12 @@
 
 #include <catch2/catch.hpp>
 
-#include "callbacks/cpu_pool.h"
-#include "callbacks/exchange.h"
-#include "callbacks/health_monitor.h"
-#include "callbacks/page_tokens.h"
-#include "callbacks/services.h"
-#include "callbacks/user_lookups.h"
+#include "callbacks/domain/cpu_pool.h"
+#include "callbacks/domain/health_monitor.h"
+#include "callbacks/domain/page_tokens.h"
+#include "callbacks/domain/user_lookups.h"
+#include "callbacks/handlers/exchange.h"
+#include "callbacks/handlers/services.h"
 #include "test/support/fake_store.h"
 
 /// Handlers run alone: their Services over a FakeStore, a real CPU pool for the argon2id work.

@@ -1,6 +1,6 @@
 #include <catch2/catch.hpp>
 
-#include "callbacks/health.h"
+#include "callbacks/handlers/health.h"
 #include "test/unit/handler_fixture.h"
 
 namespace usersvc::test {

@@ -4,7 +4,7 @@
 #include <catch2/catch.hpp>
 
 #include "base/field_violation.h"
-#include "callbacks/listing.h"
+#include "callbacks/handlers/listing.h"
 #include "test/unit/handler_fixture.h"
 
 namespace usersvc::test {

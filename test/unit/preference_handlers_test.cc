@@ -3,7 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include "base/field_violation.h"
-#include "callbacks/preferences.h"
+#include "callbacks/handlers/preferences.h"
 #include "test/unit/handler_fixture.h"
 
 namespace usersvc::test {

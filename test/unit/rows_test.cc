@@ -1,4 +1,4 @@
-#include "callbacks/rows.h"
+#include "callbacks/domain/rows.h"
 
 #include <string>
 #include <vector>

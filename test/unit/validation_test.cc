@@ -1,10 +1,10 @@
-#include "callbacks/validation.h"
+#include "callbacks/domain/validation.h"
 
 #include <string>
 
 #include <catch2/catch.hpp>
 
-#include "callbacks/users.h"
+#include "callbacks/handlers/users.h"
 
 namespace usersvc::callbacks {
 namespace {

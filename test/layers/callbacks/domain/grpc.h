@@ -1,0 +1,4 @@
+#pragma once
+
+// Domain code that reaches for gRPC: one violation.
+#include <grpcpp/grpcpp.h>
