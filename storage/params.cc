@@ -1,6 +1,8 @@
 #include "storage/params.h"
 
-#include <absl/strings/str_cat.h>
+#include <cstdlib>
+
+#include <absl/strings/str_format.h>
 
 namespace usersvc::storage {
 
@@ -21,7 +23,9 @@ std::string ArrayLiteral(absl::Span<const std::string> values) {
 namespace params_internal {
 
 void Append(Params& out, absl::Duration value) {
-  out.emplace_back(absl::StrCat(absl::ToInt64Microseconds(value), " microseconds"));
+  const int64_t micros = absl::ToInt64Microseconds(value);
+  out.emplace_back(absl::StrFormat("%s%d.%06d seconds", micros < 0 ? "-" : "",
+                                   std::abs(micros / 1'000'000), std::abs(micros % 1'000'000)));
 }
 
 }  // namespace params_internal

@@ -36,15 +36,17 @@ bool MaskHas(const std::vector<std::string>& paths, std::string_view path) {
   return std::find(paths.begin(), paths.end(), path) != paths.end();
 }
 
-std::string ChangeObject(const google::protobuf::Message& values,
-                         const std::vector<std::string>& paths) {
+absl::StatusOr<std::string> ChangeObject(const google::protobuf::Message& values,
+                                         const std::vector<std::string>& paths) {
   using google::protobuf::FieldDescriptor;
   const google::protobuf::Descriptor* descriptor = values.GetDescriptor();
   const google::protobuf::Reflection* reflection = values.GetReflection();
   nlohmann::json object = nlohmann::json::object();
   for (const std::string& path : paths) {
     const FieldDescriptor* field = descriptor->FindFieldByName(path);
-    if (field == nullptr) continue;  // the tables name only fields of their message
+    if (field == nullptr || field->is_repeated()) {
+      return absl::InternalError(fmt::format("no field {} to change", path));
+    }
     switch (field->cpp_type()) {
       case FieldDescriptor::CPPTYPE_STRING:
         object[path] = reflection->GetString(values, field);
@@ -61,8 +63,8 @@ std::string ChangeObject(const google::protobuf::Message& values,
       case FieldDescriptor::CPPTYPE_INT64:
         object[path] = reflection->GetInt64(values, field);
         break;
-      default:  // no mutable field of ours is of another type
-        break;
+      default:
+        return absl::InternalError(fmt::format("field {} is of a type no change carries", path));
     }
   }
   // Protobuf has checked that strings are UTF-8; replace rather than throw should one not be.

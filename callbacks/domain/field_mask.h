@@ -40,9 +40,10 @@ absl::StatusOr<std::vector<std::string>> ResolveMask(const google::protobuf::Fie
 /// Whether `paths` has `path`.
 bool MaskHas(const std::vector<std::string>& paths, std::string_view path);
 
-/// The JSON object of `paths` of `values` (strings, enums as their numbers, booleans).
-std::string ChangeObject(const google::protobuf::Message& values,
-                         const std::vector<std::string>& paths);
+/// The JSON object of `paths` of `values` (strings, enums as their numbers, booleans, integers).
+/// INTERNAL for a path that is no such field of `values`: a table that names one is a bug.
+absl::StatusOr<std::string> ChangeObject(const google::protobuf::Message& values,
+                                         const std::vector<std::string>& paths);
 
 /// Resolves `mask` against `fields`, checks each field it names (fields outside it are ignored,
 /// so only those are checked), and returns the change. `values` is the request's message, found
@@ -61,8 +62,9 @@ absl::StatusOr<Change> ResolveChange(const google::protobuf::FieldMask& mask,
     const std::string name = std::string(prefix) + std::string(field.path);
     if (absl::Status status = field.check(name, values); !status.ok()) return status;
   }
-  std::string object = ChangeObject(values, *paths);
-  return Change{*std::move(paths), std::move(object)};
+  absl::StatusOr<std::string> object = ChangeObject(values, *paths);
+  if (!object.ok()) return object.status();
+  return Change{*std::move(paths), *std::move(object)};
 }
 
 }  // namespace usersvc::callbacks

@@ -109,6 +109,10 @@ absl::Status CheckPassword(std::string_view field, std::string_view value) {
 }
 
 absl::Status CheckLength(std::string_view field, std::string_view value, size_t max_chars) {
+  // PostgreSQL's text cannot hold U+0000: refused here rather than cut short or failed there.
+  if (value.find('\0') != std::string_view::npos) {
+    return FieldError(field, "must not contain NUL characters");
+  }
   if (Utf8Length(value) > max_chars) {
     return FieldError(field, fmt::format("must be at most {} characters", max_chars));
   }

@@ -32,7 +32,7 @@ absl::Status CheckUsername(std::string_view field, std::string_view value);
 /// 8 to 128 characters.
 absl::Status CheckPassword(std::string_view field, std::string_view value);
 
-/// At most `max_chars` characters; empty is fine.
+/// At most `max_chars` characters and no NUL; empty is fine.
 absl::Status CheckLength(std::string_view field, std::string_view value, size_t max_chars);
 
 /// Empty, or E.164: '+', a non-zero digit, then 1 to 14 more digits.

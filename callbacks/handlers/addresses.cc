@@ -38,7 +38,7 @@ constexpr MutableField<Address> kAddressFields[] = {
      [](std::string_view f, Address& a) {
        return user::v1::AddressType_IsValid(a.type())
                   ? absl::OkStatus()
-                  : FieldError(f, "must be SHIPPING, BILLING or unspecified");
+                  : FieldError(f, "must be SHIPPING or BILLING");
      }},
     {"label", [](std::string_view f, Address& a) { return CheckLength(f, a.label(), 50); }},
     {"recipient_name",

@@ -223,10 +223,13 @@ void GetUserByEmail(
 
 absl::StatusOr<Change> ValidateUpdateUser(const user::v1::UpdateUserRequest& request) {
   if (auto status = CheckUuid("user_id", request.user_id()); !status.ok()) return status;
+  absl::StatusOr<Change> change =
+      ResolveChange<User>(request.update_mask(), kUserFields, "user.", request.user());
+  if (!change.ok()) return change.status();
   if (request.expected_version() < 0) {
     return FieldError("expected_version", "must not be negative");
   }
-  return ResolveChange<User>(request.update_mask(), kUserFields, "user.", request.user());
+  return change;
 }
 
 void UpdateUser(Services& services,

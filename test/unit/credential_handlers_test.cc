@@ -107,7 +107,7 @@ TEST_CASE("RequestPasswordReset sends the normalised email, a token's hash and i
   CHECK(params[0] == "ann@example.com");
   CHECK(params[1].value_or("").size() == 66);  // "\x" and a SHA-256 in hex
   CHECK(params[1] != params[2]);               // the raw token is not what is stored
-  CHECK(params[3] == "3600000000 microseconds");
+  CHECK(params[3] == "3600.000000 seconds");
 }
 
 TEST_CASE("ResetPassword refuses a token it cannot use before it hashes anything") {
@@ -141,7 +141,7 @@ TEST_CASE("SendVerificationEmail answers the token's expiry and maps an already 
   REQUIRE(fixture.Call(&callbacks::SendVerificationEmail, request, response).ok());
   CHECK(response.expires_at().seconds() == 1700000000);
   CHECK(response.expires_at().nanos() == 500000000);
-  CHECK(fixture.store.LastParams("issue_verification")[3] == "86400000000 microseconds");
+  CHECK(fixture.store.LastParams("issue_verification")[3] == "86400.000000 seconds");
   fixture.store.Script(
       "issue_verification",
       FakeStore::Error({.sqlstate = "U0412", .message = "email is already verified"}));

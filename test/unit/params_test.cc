@@ -30,7 +30,7 @@ TEST_CASE("query parameters follow their struct's field order, a key standing fo
   CHECK_FALSE(params[1].has_value());  // SQL NULL
   CHECK(params[2] == "true");
   CHECK(params[3] == "-42");
-  CHECK(params[4] == "3600000000 microseconds");
+  CHECK(params[4] == "3600.000000 seconds");
   CHECK(params[5] == "123e4567-e89b-12d3-a456-426614174000");
   CHECK(params[6] == "\\x00");
 }

@@ -78,7 +78,7 @@ TEST_CASE("UpdateUserPreferences checks the masked fields and sends them as one 
                                          .detail = "must be an IANA time zone name"}));
   const absl::Status zone = fixture.Call(&callbacks::UpdateUserPreferences, change, response);
   CHECK(zone.code() == absl::StatusCode::kInvalidArgument);
-  CHECK(FieldViolationOf(zone)->field == "preferences.timezone");
+  CHECK(FieldViolationOf(zone).value_or(FieldViolation{}).field == "preferences.timezone");
 }
 
 }  // namespace
