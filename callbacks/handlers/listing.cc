@@ -121,7 +121,7 @@ void ListUsers(Services& services,
       .created_after_micros = after,
       .created_before_micros = before,
       .limit = *size + 1};
-  absl::StatusOr<PageCursor> cursor;
+  absl::StatusOr<PageCursor> cursor;  // outlives the Run below: `params` views its strings
   if (!r.pagination().page_token().empty()) {
     cursor = services.page_tokens.Open(r.pagination().page_token(), digest);
     if (!cursor.ok()) return std::move(call.finish)(cursor.status());
@@ -160,7 +160,7 @@ void SearchUsers(Services& services,
                               .contains_pattern = contains,
                               .include_inactive = r.include_inactive(),
                               .limit = *size + 1};
-  absl::StatusOr<PageCursor> cursor;
+  absl::StatusOr<PageCursor> cursor;  // outlives the Run below: `params` views its strings
   if (!r.pagination().page_token().empty()) {
     cursor = services.page_tokens.Open(r.pagination().page_token(), digest);
     if (!cursor.ok()) return std::move(call.finish)(cursor.status());

@@ -4,22 +4,15 @@
 -- columns follow from the object's keys. The signatures of 0002 and 0006 stay for replicas of an
 -- earlier release during a rolling update.
 
--- The columns of p_table, in table order, whose values differ between two of its rows.
-CREATE FUNCTION usersvc_changed_columns(p_table regclass, p_current jsonb, p_proposed jsonb)
+-- The columns of p_table, in table order, that p_changes would set to another value than p_row
+-- (a row of that table as jsonb) holds. A key that is no column of the table is a programming
+-- error, not a request the caller could mend.
+CREATE FUNCTION usersvc_changed_columns(p_table regclass, p_row jsonb, p_changes jsonb)
 RETURNS text[]
-LANGUAGE sql STABLE AS $$
-  SELECT coalesce(array_agg(a.attname::text ORDER BY a.attnum), '{}')
-  FROM pg_attribute a
-  WHERE a.attrelid = p_table AND a.attnum > 0 AND NOT a.attisdropped
-    AND p_proposed -> a.attname::text IS DISTINCT FROM p_current -> a.attname::text
-$$;
-
--- p_row with p_changes applied: what the row would be. A key that is no column of the table is
--- a programming error, not a request the caller could mend.
-CREATE FUNCTION usersvc_proposed(p_table regclass, p_row jsonb, p_changes jsonb) RETURNS jsonb
 LANGUAGE plpgsql STABLE AS $$
 DECLARE
   unknown text;
+  changed text[];
 BEGIN
   SELECT key INTO unknown FROM jsonb_object_keys(p_changes) key
   WHERE NOT EXISTS (SELECT 1 FROM pg_attribute a
@@ -29,7 +22,11 @@ BEGIN
   IF unknown IS NOT NULL THEN
     RAISE EXCEPTION 'change object names %, which is no column of %', unknown, p_table;
   END IF;
-  RETURN p_row || p_changes;
+  SELECT coalesce(array_agg(a.attname::text ORDER BY a.attnum), '{}') INTO changed
+  FROM pg_attribute a
+  WHERE a.attrelid = p_table AND p_changes ? a.attname::text
+    AND p_changes -> a.attname::text IS DISTINCT FROM p_row -> a.attname::text;
+  RETURN changed;
 END $$;
 
 -- Sets p_columns of p_table's row p_id to their values in p_changes, and whatever p_also says
@@ -60,9 +57,7 @@ BEGIN
   IF p_expected_version <> 0 AND current_user_row.version <> p_expected_version THEN
     PERFORM usersvc_raise('U0409', 'expected_version: the user has changed since');
   END IF;
-  changed := usersvc_changed_columns(
-      'users', to_jsonb(current_user_row),
-      usersvc_proposed('users', to_jsonb(current_user_row), p_changes));
+  changed := usersvc_changed_columns('users', to_jsonb(current_user_row), p_changes);
   IF cardinality(changed) = 0 THEN
     RETURN NEXT current_user_row;
     RETURN;
@@ -109,9 +104,7 @@ DECLARE
   moves boolean;
   updated addresses;
 BEGIN
-  changed := usersvc_changed_columns(
-      'addresses', to_jsonb(current_address),
-      usersvc_proposed('addresses', to_jsonb(current_address), p_changes));
+  changed := usersvc_changed_columns('addresses', to_jsonb(current_address), p_changes);
   IF cardinality(changed) = 0 THEN
     RETURN NEXT current_address;
     RETURN;
@@ -150,14 +143,12 @@ BEGIN
     PERFORM usersvc_raise('U0400', 'preferences.timezone: must be an IANA time zone name');
   END IF;
   current_prefs := usersvc_preferences_of(p_user);
-  next_prefs := jsonb_populate_record(
-      current_prefs, usersvc_proposed('user_preferences', to_jsonb(current_prefs), p_changes));
-  changed := usersvc_changed_columns('user_preferences', to_jsonb(current_prefs),
-                                     to_jsonb(next_prefs));
+  changed := usersvc_changed_columns('user_preferences', to_jsonb(current_prefs), p_changes);
   IF cardinality(changed) = 0 THEN
     RETURN NEXT current_prefs;
     RETURN;
   END IF;
+  next_prefs := jsonb_populate_record(current_prefs, p_changes);
   next_prefs.updated_at := now();
   -- The user's row lock serialises every writer of its preferences.
   DELETE FROM user_preferences WHERE user_id = p_user;
