@@ -53,10 +53,12 @@ auto ReplyWithPage(Page page, CursorOf cursor_of) {
       UserFromRow(*listed.user, page.users->Add());
       ++shown;
     }
-    page.pagination->set_total_size(rows.empty() ? 0 : rows[0].total);
+    const int64_t total = rows.empty() ? 0 : rows[0].total;
+    page.pagination->set_total_size(total);
     if (rows.size() > page.size) {  // one row beyond the page: there is a next page
       PageCursor cursor = cursor_of(rows[page.size - 1]);
       cursor.set_arguments_digest(page.digest);
+      cursor.set_total_size(total);
       page.pagination->set_next_page_token(page.tokens.Issue(cursor));
     }
     std::move(page.finish)(absl::OkStatus());
@@ -114,31 +116,43 @@ void ListUsers(Services& services,
        after ? absl::StrCat(*after) : "-", before ? absl::StrCat(*before) : "-",
        absl::StrCat(order), descending ? "d" : "a"});
 
-  q::ListUsersParams params{
+  const q::UserFilter user_filter{
       .role = Optional<int32_t>(filter.has_role(), filter.role()),
       .is_active = Optional(filter.has_is_active(), filter.is_active()),
       .is_email_verified = Optional(filter.has_is_email_verified(), filter.is_email_verified()),
       .created_after_micros = after,
-      .created_before_micros = before,
-      .limit = *size + 1};
-  absl::StatusOr<PageCursor> cursor;  // outlives the Run below: `params` views its strings
-  if (!r.pagination().page_token().empty()) {
-    cursor = services.page_tokens.Open(r.pagination().page_token(), digest);
-    if (!cursor.ok()) return std::move(call.finish)(cursor.status());
-    params.after_key = cursor->last_key();
-    params.after_id = cursor->last_id();
+      .created_before_micros = before};
+  const auto sort = static_cast<q::UserOrder>(order - 1);
+  Page page{services.page_tokens,
+            digest,
+            *size,
+            call.response->mutable_users(),
+            call.response->mutable_pagination(),
+            std::move(call.finish)};
+  auto cursor_of = [](const storage::ListedUserRow& row) {
+    PageCursor next;
+    next.set_last_key(std::string(row.sort_key));
+    next.set_last_id(std::string(row.user->id));
+    return next;
+  };
+  if (r.pagination().page_token().empty()) {
+    services.read_pool.Run(q::ListUsers(sort, descending),
+                           q::ListUsersParams{.filter = user_filter, .limit = *size + 1},
+                           call.deadline, ReplyWithPage(std::move(page), cursor_of));
+    return;
   }
-  const auto& query = q::ListUsers(static_cast<q::UserOrder>(order - 1), descending);
-  services.read_pool.Run(
-      query, params, call.deadline,
-      ReplyWithPage(Page{services.page_tokens, digest, *size, call.response->mutable_users(),
-                         call.response->mutable_pagination(), std::move(call.finish)},
-                    [](const storage::ListedUserRow& row) {
-                      PageCursor next;
-                      next.set_last_key(std::string(row.sort_key));
-                      next.set_last_id(std::string(row.user->id));
-                      return next;
-                    }));
+  absl::StatusOr<PageCursor> cursor =
+      services.page_tokens.Open(r.pagination().page_token(), digest);
+  if (!cursor.ok()) return std::move(page.finish)(cursor.status());
+  // `cursor` outlives the Run: the parameters view its strings until Run encodes them.
+  services.read_pool.Run(q::ListUsersAfter(sort, descending),
+                         q::ListUsersAfterParams{.filter = user_filter,
+                                                 .limit = *size + 1,
+                                                 .after_key = cursor->last_key(),
+                                                 .after_id = cursor->last_id(),
+                                                 .known_total = Optional(cursor->has_total_size(),
+                                                                         cursor->total_size())},
+                         call.deadline, ReplyWithPage(std::move(page), cursor_of));
 }
 
 void SearchUsers(Services& services,
@@ -155,33 +169,42 @@ void SearchUsers(Services& services,
   const std::string escaped = EscapeLike(query);
   const std::string prefix = escaped + "%";
   const std::string contains = "%" + escaped + "%";
-  q::SearchUsersParams params{.query = query,
-                              .prefix_pattern = prefix,
-                              .contains_pattern = contains,
-                              .include_inactive = r.include_inactive(),
-                              .limit = *size + 1};
-  absl::StatusOr<PageCursor> cursor;  // outlives the Run below: `params` views its strings
-  if (!r.pagination().page_token().empty()) {
-    cursor = services.page_tokens.Open(r.pagination().page_token(), digest);
-    if (!cursor.ok()) return std::move(call.finish)(cursor.status());
-    params.after_rank = cursor->last_rank();
-    params.after_username = cursor->last_key();
-    params.after_id = cursor->last_id();
+  const q::SearchUsersParams search{.query = query,
+                                    .prefix_pattern = prefix,
+                                    .contains_pattern = contains,
+                                    .include_inactive = r.include_inactive(),
+                                    .limit = *size + 1};
+  Page page{services.page_tokens,
+            digest,
+            *size,
+            call.response->mutable_users(),
+            call.response->mutable_pagination(),
+            std::move(call.finish)};
+  auto cursor_of = [](const storage::ListedUserRow& row) {
+    PageCursor next;
+    int32_t rank = 0;
+    (void)absl::SimpleAtoi(absl::string_view(row.sort_key.data(), row.sort_key.size()), &rank);
+    next.set_last_rank(rank);
+    next.set_last_key(std::string(row.user->username));
+    next.set_last_id(std::string(row.user->id));
+    return next;
+  };
+  if (r.pagination().page_token().empty()) {
+    services.read_pool.Run(q::kSearchUsers, search, call.deadline,
+                           ReplyWithPage(std::move(page), cursor_of));
+    return;
   }
-  services.read_pool.Run(
-      q::kSearchUsers, params, call.deadline,
-      ReplyWithPage(Page{services.page_tokens, digest, *size, call.response->mutable_users(),
-                         call.response->mutable_pagination(), std::move(call.finish)},
-                    [](const storage::ListedUserRow& row) {
-                      PageCursor next;
-                      int32_t rank = 0;
-                      (void)absl::SimpleAtoi(
-                          absl::string_view(row.sort_key.data(), row.sort_key.size()), &rank);
-                      next.set_last_rank(rank);
-                      next.set_last_key(std::string(row.user->username));
-                      next.set_last_id(std::string(row.user->id));
-                      return next;
-                    }));
+  absl::StatusOr<PageCursor> cursor =
+      services.page_tokens.Open(r.pagination().page_token(), digest);
+  if (!cursor.ok()) return std::move(page.finish)(cursor.status());
+  services.read_pool.Run(q::kSearchUsersAfter,
+                         q::SearchUsersAfterParams{.search = search,
+                                                   .after_rank = cursor->last_rank(),
+                                                   .after_username = cursor->last_key(),
+                                                   .after_id = cursor->last_id(),
+                                                   .known_total = Optional(cursor->has_total_size(),
+                                                                           cursor->total_size())},
+                         call.deadline, ReplyWithPage(std::move(page), cursor_of));
 }
 
 }  // namespace usersvc::callbacks

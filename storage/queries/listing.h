@@ -11,50 +11,88 @@
 /// ListUsers and SearchUsers: one page per statement, the total matching alongside (every row
 /// carries it; an empty page is one row with no user). A page asks for one row beyond its size,
 /// which says whether there is a next.
+///
+/// Each RPC has a first-page statement, which counts, and a later-page statement, which starts
+/// after the previous page's last row and takes the first page's total back (from the page token)
+/// instead of counting again. They are separate statements, not one with optional parameters:
+/// a generic plan for "no cursor, or after this one" could not start its index scan at the cursor,
+/// and every later page would read all the pages before it.
 namespace usersvc::storage::queries {
 
 /// ListUsers' sort keys; the id breaks ties.
 enum class UserOrder { kCreatedAt = 0, kEmail = 1, kUsername = 2 };
 
-/// Filters are NULL when absent. The cursor is the last row of the previous page (its sort key
-/// as text, and its id), absent on the first.
-struct ListUsersParams {
+/// ListUsers' filters, NULL when absent ($1 to $5 of both its statements).
+struct UserFilter {
   std::optional<int32_t> role;
   std::optional<bool> is_active;
   std::optional<bool> is_email_verified;
   std::optional<int64_t> created_after_micros;   // inclusive
   std::optional<int64_t> created_before_micros;  // exclusive
-  std::optional<std::string_view> after_key;
-  std::optional<std::string_view> after_id;
-  int32_t limit = 0;
 
   auto Fields() const {
-    return std::tie(role, is_active, is_email_verified, created_after_micros, created_before_micros,
-                    after_key, after_id, limit);
+    return std::tie(role, is_active, is_email_verified, created_after_micros,
+                    created_before_micros);
   }
 };
+
+/// The first page. The total comes from user_counts (migration 0010) when there is no created
+/// range, and from an index-only count of the range otherwise.
+struct ListUsersParams {
+  UserFilter filter;
+  int32_t limit = 0;
+
+  auto Fields() const { return std::tie(filter, limit); }
+};
 using ListUsersQuery = Query<ListUsersParams, ListedUserRow>;
+
+/// A later page: after the previous page's last row (its sort key as text, and its id). With
+/// `known_total` NULL (a token from a release that did not carry it) the total is counted.
+struct ListUsersAfterParams {
+  UserFilter filter;
+  int32_t limit = 0;
+  std::string_view after_key;
+  std::string_view after_id;
+  std::optional<int64_t> known_total;
+
+  auto Fields() const { return std::tie(filter, limit, after_key, after_id, known_total); }
+};
+using ListUsersAfterQuery = Query<ListUsersAfterParams, ListedUserRow>;
+
 /// Rows: the sort key is the order's column as text.
 const ListUsersQuery& ListUsers(UserOrder order, bool descending);
+const ListUsersAfterQuery& ListUsersAfter(UserOrder order, bool descending);
 
 /// Ranked as the contract says: exact email or username, then prefix matches, then the rest;
-/// username and id break ties. The cursor is the previous page's last rank, username and id.
+/// username and id break ties.
 struct SearchUsersParams {
   std::string_view query;             // trimmed
   std::string_view prefix_pattern;    // "q%", wildcards escaped
   std::string_view contains_pattern;  // "%q%"
   bool include_inactive = false;
-  std::optional<int32_t> after_rank;
-  std::optional<std::string_view> after_username;
-  std::optional<std::string_view> after_id;
   int32_t limit = 0;
 
   auto Fields() const {
-    return std::tie(query, prefix_pattern, contains_pattern, include_inactive, after_rank,
-                    after_username, after_id, limit);
+    return std::tie(query, prefix_pattern, contains_pattern, include_inactive, limit);
   }
 };
+
+/// A later page: after the previous page's last rank, username and id; `known_total` as in
+/// ListUsersAfterParams.
+struct SearchUsersAfterParams {
+  SearchUsersParams search;
+  int32_t after_rank = 0;
+  std::string_view after_username;
+  std::string_view after_id;
+  std::optional<int64_t> known_total;
+
+  auto Fields() const {
+    return std::tie(search, after_rank, after_username, after_id, known_total);
+  }
+};
+
 /// Rows: the sort key is the rank.
 extern const Query<SearchUsersParams, ListedUserRow> kSearchUsers;
+extern const Query<SearchUsersAfterParams, ListedUserRow> kSearchUsersAfter;
 
 }  // namespace usersvc::storage::queries

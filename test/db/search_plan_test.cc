@@ -29,7 +29,7 @@ TEST_CASE("SearchUsers finds matches through the trigram indexes, not a table sc
   db.Query("PREPARE search_plan AS " + std::string(queries::kSearchUsers.statement().sql));
   const std::string username = "u" + db.Scalar("SELECT substr(md5('4242'), 1, 14)");
   const std::string execute = "EXECUTE search_plan('" + username + "', '" + username + "%', '%" +
-                              username + "%', false, NULL, NULL, NULL, 21)";
+                              username + "%', false, 21)";
   auto plan_rows = db.Query("EXPLAIN " + execute);
   std::string plan;
   for (const auto& row : plan_rows) plan += row[0] + "\n";

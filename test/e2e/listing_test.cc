@@ -150,6 +150,9 @@ TEST_CASE("ListUsers keeps each user exactly once when users come and go between
   std::vector<std::string> expected = {cohort.users[3].id(), cohort.users[4].id(),
                                        cohort.users[5].id(), late.users[0].id()};
   CHECK(rest == expected);
+  // Every page of one listing reports the total of when it started (README, ListUsers).
+  CHECK(first.pagination().total_size() == 6);
+  CHECK(total == 6);
 }
 
 TEST_CASE("Page tokens are bound to their arguments and cannot be forged") {
