@@ -67,7 +67,7 @@ absl::StatusOr<int> PageSize(const common::v1::PaginationRequest& pagination) {
     return FieldError("pagination.page_size", "must not be negative");
   }
   if (pagination.page_size() == 0) return 20;
-  return std::min(pagination.page_size(), 100);
+  return std::min(pagination.page_size(), kMaxPageSize);
 }
 
 }  // namespace usersvc::callbacks

@@ -28,6 +28,9 @@ class PageTokens {
   unsigned char key_[32];
 };
 
+/// The largest page the contract allows.
+inline constexpr int kMaxPageSize = 100;
+
 /// The page size a request asks for: 0 is 20, more than 100 is 100, negative is INVALID_ARGUMENT.
 absl::StatusOr<int> PageSize(const common::v1::PaginationRequest& pagination);
 

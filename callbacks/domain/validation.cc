@@ -119,6 +119,13 @@ absl::Status CheckLength(std::string_view field, std::string_view value, size_t 
   return absl::OkStatus();
 }
 
+absl::Status CheckName(std::string_view field, std::string_view value) {
+  for (unsigned char c : value) {
+    if (c < 0x20 || c == 0x7F) return FieldError(field, "must not contain control characters");
+  }
+  return CheckLength(field, value, 100);
+}
+
 absl::Status CheckPhone(std::string_view field, std::string_view value) {
   if (value.empty()) return absl::OkStatus();
   bool ok = value.size() >= 3 && value.size() <= 16 && value[0] == '+' && value[1] >= '1' &&

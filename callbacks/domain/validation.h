@@ -32,6 +32,10 @@ absl::Status CheckUsername(std::string_view field, std::string_view value);
 /// 8 to 128 characters.
 absl::Status CheckPassword(std::string_view field, std::string_view value);
 
+/// A first or last name: CheckLength's rules (at most 100 characters), and no control
+/// characters (U+0000 to U+001F, U+007F): SearchUsers tells fields apart by one (migration 0011).
+absl::Status CheckName(std::string_view field, std::string_view value);
+
 /// At most `max_chars` characters and no NUL; empty is fine.
 absl::Status CheckLength(std::string_view field, std::string_view value, size_t max_chars);
 

@@ -135,6 +135,15 @@ void ListUsers(Services& services,
     next.set_last_id(std::string(row.user->id));
     return next;
   };
+  static_assert(q::kMaxPageRows == kMaxPageSize + 1);
+  const bool unfiltered = !filter.has_role() && !filter.has_is_active() &&
+                          !filter.has_is_email_verified() && !after && !before;
+  if (r.pagination().page_token().empty() && unfiltered) {
+    services.read_pool.Run(q::ListAllUsers(sort, descending),
+                           q::ListAllUsersParams{.limit = *size + 1}, call.deadline,
+                           ReplyWithPage(std::move(page), cursor_of));
+    return;
+  }
   if (r.pagination().page_token().empty()) {
     services.read_pool.Run(q::ListUsers(sort, descending),
                            q::ListUsersParams{.filter = user_filter, .limit = *size + 1},
@@ -145,6 +154,17 @@ void ListUsers(Services& services,
       services.page_tokens.Open(r.pagination().page_token(), digest);
   if (!cursor.ok()) return std::move(page.finish)(cursor.status());
   // `cursor` outlives the Run: the parameters view its strings until Run encodes them.
+  const std::optional<int64_t> known_total =
+      Optional(cursor->has_total_size(), cursor->total_size());
+  if (unfiltered) {
+    services.read_pool.Run(q::ListAllUsersAfter(sort, descending),
+                           q::ListAllUsersAfterParams{.limit = *size + 1,
+                                                      .after_key = cursor->last_key(),
+                                                      .after_id = cursor->last_id(),
+                                                      .known_total = known_total},
+                           call.deadline, ReplyWithPage(std::move(page), cursor_of));
+    return;
+  }
   services.read_pool.Run(q::ListUsersAfter(sort, descending),
                          q::ListUsersAfterParams{.filter = user_filter,
                                                  .limit = *size + 1,

@@ -45,8 +45,8 @@ absl::Status CheckEmail(std::string_view field, User& user) {
 constexpr MutableField<User> kUserFields[] = {
     {"email", &CheckEmail},
     {"username", [](std::string_view f, User& u) { return CheckUsername(f, u.username()); }},
-    {"first_name", [](std::string_view f, User& u) { return CheckLength(f, u.first_name(), 100); }},
-    {"last_name", [](std::string_view f, User& u) { return CheckLength(f, u.last_name(), 100); }},
+    {"first_name", [](std::string_view f, User& u) { return CheckName(f, u.first_name()); }},
+    {"last_name", [](std::string_view f, User& u) { return CheckName(f, u.last_name()); }},
     {"phone_number", [](std::string_view f, User& u) { return CheckPhone(f, u.phone_number()); }},
     {"role",
      [](std::string_view f, User& u) {
@@ -160,11 +160,11 @@ absl::StatusOr<user::v1::CreateUserRequest> ValidateCreateUser(
   absl::StatusOr<std::string> email = NormalizeEmail("email", request.email());
   if (!email.ok()) return email.status();
   normalised.set_email(*std::move(email));
-  for (const absl::Status& status : {CheckUsername("username", request.username()),
-                                     CheckPassword("password", request.password()),
-                                     CheckLength("first_name", request.first_name(), 100),
-                                     CheckLength("last_name", request.last_name(), 100),
-                                     CheckPhone("phone_number", request.phone_number())}) {
+  for (const absl::Status& status :
+       {CheckUsername("username", request.username()),
+        CheckPassword("password", request.password()),
+        CheckName("first_name", request.first_name()), CheckName("last_name", request.last_name()),
+        CheckPhone("phone_number", request.phone_number())}) {
     if (!status.ok()) return status;
   }
   if (!user::v1::UserRole_IsValid(request.role())) return FieldError("role", "unknown role");

@@ -3,6 +3,9 @@
 #include <memory>
 #include <string>
 
+#include <absl/strings/str_cat.h>
+#include <absl/strings/substitute.h>
+
 #include "storage/queries/columns.h"
 
 namespace usersvc::storage::queries {
@@ -26,21 +29,24 @@ std::string CountMatching() {
          kCreatedFilter + ") END";
 }
 
-// ListUsers' twelve statements (three orders, two directions, first or later page), written out
-// once at start-up.
+// Every user, from the counters.
+constexpr const char* kCountAll = "(SELECT coalesce(sum(n), 0)::int8 FROM user_counts)";
+
+// ListUsers' 24 statements (three orders, two directions, first or later page, filtered or not),
+// written out once at start-up.
 struct ListStatements {
   ListStatements() {
     struct Order {
       const char* name;
-      const char* key;        // the column
-      const char* key_text;   // the column as text, for the cursor
-      const char* key_param;  // the cursor's key as that column's type
+      const char* key;       // the column
+      const char* key_text;  // the column as text, for the cursor
+      const char* key_type;  // the cursor's key as that column's type, from parameter $$$0
     };
     static constexpr Order kOrders[] = {
         {"created_at", "created_at", "((extract(epoch FROM created_at) * 1000000)::int8)::text",
-         "timestamptz 'epoch' + $7::int8 * interval '1 us'"},
-        {"email", "email", "email", "$7::text"},
-        {"username", "username", "username", "$7::text"},
+         "timestamptz 'epoch' + $$$0::int8 * interval '1 us'"},
+        {"email", "email", "email", "$$$0::text"},
+        {"username", "username", "username", "$$$0::text"},
     };
     for (int order = 0; order < 3; ++order) {
       for (int descending = 0; descending < 2; ++descending) {
@@ -49,25 +55,51 @@ struct ListStatements {
         const std::string order_by = std::string(o.key) + direction + ", id" + direction;
         const std::string name =
             std::string("list_users_by_") + o.name + (descending ? "_desc" : "_asc");
-        auto page = [&](const std::string& beyond_cursor) {
-          return std::string("WITH page AS (SELECT *, ") + o.key_text +
-                 " AS sort_key FROM users WHERE " + kCombinationFilter + " AND " + kCreatedFilter +
-                 beyond_cursor + " ORDER BY " + order_by + " LIMIT $6)";
+        // The cursor's condition, its key and id in parameters `key` and `key` + 1.
+        auto beyond = [&](int key) {
+          return absl::StrCat("(", o.key, ", id) ", descending ? "<" : ">", " (",
+                              absl::Substitute(o.key_type, key), ", $", key + 1, "::uuid)");
         };
-        auto select = [&](const std::string& total) {
-          return " SELECT " USERSVC_USER_COLUMNS ", sort_key, total.n FROM (SELECT " + total +
-                 " AS n) total LEFT JOIN page ON true ORDER BY " + order_by;
+        // The total, and beside it the page that `rows` (ordered and limited) gives: one row
+        // with no user when the page is empty.
+        auto statement = [&](const std::string& total, const std::string& rows) {
+          return absl::StrCat("SELECT " USERSVC_USER_COLUMNS ", sort_key, total.n FROM (SELECT ",
+                              total, " AS n) total LEFT JOIN LATERAL (SELECT *, ", o.key_text,
+                              " AS sort_key FROM ", rows, " AS rows) page ON true ORDER BY ",
+                              order_by);
         };
+        auto rows = [&](const std::string& where, const std::string& limit) {
+          return absl::StrCat("(SELECT * FROM users", where, " ORDER BY ", order_by, " LIMIT ",
+                              limit, ")");
+        };
+        const std::string filter =
+            absl::StrCat(" WHERE ", kCombinationFilter, " AND ", kCreatedFilter);
+        // The unfiltered pages have a constant bound under the parameter one: planning a generic
+        // plan, PostgreSQL takes a parameter LIMIT for a tenth of the table. The inner LIMIT
+        // hands its rows on in order.
+        auto bounded = [&](const std::string& where) {
+          return absl::StrCat("(SELECT * FROM ", rows(where, std::to_string(kMaxPageRows)),
+                              " AS bounded LIMIT $1)");
+        };
+        const std::string all_name =
+            absl::StrCat("list_all_users_by_", o.name, descending ? "_desc" : "_asc");
         const int index = order * 2 + descending;
-        texts[index * 2] = {name, page("") + select(CountMatching())};
-        texts[index * 2 + 1] = {
-            name + "_after", page(std::string(" AND (") + o.key + ", id) " +
-                                  (descending ? "<" : ">") + " (" + o.key_param + ", $8::uuid)") +
-                                 select("coalesce($9::int8, " + CountMatching() + ")")};
-        first[index] = std::make_unique<ListUsersQuery>(texts[index * 2].name, texts[index * 2].sql,
-                                                        Access::kReads);
-        after[index] = std::make_unique<ListUsersAfterQuery>(
-            texts[index * 2 + 1].name, texts[index * 2 + 1].sql, Access::kReads);
+        Text* text = &texts[index * 4];
+        text[0] = {name, statement(CountMatching(), rows(filter, "$6"))};
+        text[1] = {name + "_after",
+                   statement(absl::StrCat("coalesce($9::int8, ", CountMatching(), ")"),
+                             rows(absl::StrCat(filter, " AND ", beyond(7)), "$6"))};
+        text[2] = {all_name, statement(kCountAll, bounded(""))};
+        text[3] = {all_name + "_after",
+                   statement(absl::StrCat("coalesce($4::int8, ", kCountAll, ")"),
+                             bounded(" WHERE " + beyond(2)))};
+        first[index] = std::make_unique<ListUsersQuery>(text[0].name, text[0].sql, Access::kReads);
+        after[index] =
+            std::make_unique<ListUsersAfterQuery>(text[1].name, text[1].sql, Access::kReads);
+        all_first[index] =
+            std::make_unique<ListAllUsersQuery>(text[2].name, text[2].sql, Access::kReads);
+        all_after[index] =
+            std::make_unique<ListAllUsersAfterQuery>(text[3].name, text[3].sql, Access::kReads);
       }
     }
   }
@@ -75,9 +107,11 @@ struct ListStatements {
     std::string name;
     std::string sql;
   };
-  Text texts[12];  // what the Statements view
+  Text texts[24];  // what the Statements view
   std::unique_ptr<ListUsersQuery> first[6];
   std::unique_ptr<ListUsersAfterQuery> after[6];
+  std::unique_ptr<ListAllUsersQuery> all_first[6];
+  std::unique_ptr<ListAllUsersAfterQuery> all_after[6];
 };
 
 // Built (and so registered) during static initialisation, like every other Query.
@@ -87,24 +121,27 @@ int Index(UserOrder order, bool descending) {
   return static_cast<int>(order) * 2 + (descending ? 1 : 0);
 }
 
-// SearchUsers' matches and their ranks; `after` narrows them to those beyond a cursor.
-std::string SearchPage(const std::string& after) {
-  return "WITH matches AS ("
-         "  SELECT *, CASE"
-         "    WHEN email = lower($1) OR lower(username) = lower($1) THEN 0"
-         "    WHEN email LIKE lower($2) OR lower(username) LIKE lower($2)"
-         "      OR lower(first_name) LIKE lower($2) OR lower(last_name) LIKE lower($2) THEN 1"
-         "    ELSE 2 END AS rank"
-         "  FROM users"
-         "  WHERE ($4 OR is_active) AND (email LIKE lower($3) OR lower(username) LIKE lower($3)"
-         "    OR lower(first_name) LIKE lower($3) OR lower(last_name) LIKE lower($3))),"
-         " page AS (SELECT * FROM matches" +
-         after + " ORDER BY rank, username, id LIMIT $5)";
-}
-
-std::string SearchSelect(const std::string& total) {
-  return " SELECT " USERSVC_USER_COLUMNS ", rank, total.n FROM (SELECT " + total +
-         " AS n) total LEFT JOIN page ON true ORDER BY rank, username, id";
+// SearchUsers' matches (id, username and rank only: the rank is taken over every match, so the
+// rows stay narrow until the page is known); `after` narrows them to those beyond a cursor. Each
+// match is tested on users.search_text (migration 0011), the four fields joined by U+001F: a
+// query without that character matches there only within one field, as the contract asks, and
+// no field holds it (validation refuses control characters in names; emails and usernames
+// cannot have them), so a query with it matches nothing.
+std::string SearchStatement(const std::string& total, const std::string& after) {
+  return absl::StrCat(
+      "WITH matches AS MATERIALIZED (SELECT id, username, CASE"
+      "   WHEN email = lower($1) OR lower(username) = lower($1) THEN 0"
+      "   WHEN search_text LIKE lower($2) OR search_text LIKE E'%\\x1f' || lower($2) THEN 1"
+      "   ELSE 2 END AS rank"
+      " FROM users"
+      " WHERE search_text LIKE lower($3) AND strpos($1, E'\\x1f') = 0 AND ($4 OR is_active))"
+      " SELECT " USERSVC_USER_COLUMNS ", rank, total.n FROM (SELECT ",
+      total,
+      " AS n) total LEFT JOIN LATERAL (SELECT u.*, m.rank FROM (SELECT id, rank, username FROM"
+      " matches",
+      after,
+      " ORDER BY rank, username, id LIMIT $5) m JOIN users u ON u.id = m.id) page ON true"
+      " ORDER BY rank, username, id");
 }
 
 }  // namespace
@@ -117,12 +154,20 @@ const ListUsersAfterQuery& ListUsersAfter(UserOrder order, bool descending) {
   return *kListStatements->after[Index(order, descending)];
 }
 
+const ListAllUsersQuery& ListAllUsers(UserOrder order, bool descending) {
+  return *kListStatements->all_first[Index(order, descending)];
+}
+
+const ListAllUsersAfterQuery& ListAllUsersAfter(UserOrder order, bool descending) {
+  return *kListStatements->all_after[Index(order, descending)];
+}
+
 // What the two search statements view; built before them (definition order within this file).
 const std::string* const kSearchSql =
-    new std::string(SearchPage("") + SearchSelect("(SELECT count(*) FROM matches)"));
+    new std::string(SearchStatement("(SELECT count(*) FROM matches)", ""));
 const std::string* const kSearchAfterSql =
-    new std::string(SearchPage(" WHERE (rank, username, id) > ($6::int, $7::text, $8::uuid)") +
-                    SearchSelect("coalesce($9::int8, (SELECT count(*) FROM matches))"));
+    new std::string(SearchStatement("coalesce($9::int8, (SELECT count(*) FROM matches))",
+                                    " WHERE (rank, username, id) > ($6::int, $7::text, $8::uuid)"));
 
 const Query<SearchUsersParams, ListedUserRow> kSearchUsers{"search_users", *kSearchSql,
                                                            Access::kReads};

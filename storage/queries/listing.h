@@ -63,6 +63,31 @@ using ListUsersAfterQuery = Query<ListUsersAfterParams, ListedUserRow>;
 const ListUsersQuery& ListUsers(UserOrder order, bool descending);
 const ListUsersAfterQuery& ListUsersAfter(UserOrder order, bool descending);
 
+/// The most rows a page statement returns: the largest page (100) and one beyond it.
+inline constexpr int kMaxPageRows = 101;
+
+/// A listing with no filter at all, the admin console's usual one, has statements of its own:
+/// with no optional filter in them, and their page bounded by a constant as well as by `limit`,
+/// PostgreSQL plans them once (a generic plan) instead of on every call (planning the filtered
+/// statement costs more than running it). The total is user_counts' sum.
+struct ListAllUsersParams {
+  int32_t limit = 0;  // at most kMaxPageRows
+
+  auto Fields() const { return std::tie(limit); }
+};
+struct ListAllUsersAfterParams {
+  int32_t limit = 0;  // at most kMaxPageRows
+  std::string_view after_key;
+  std::string_view after_id;
+  std::optional<int64_t> known_total;
+
+  auto Fields() const { return std::tie(limit, after_key, after_id, known_total); }
+};
+using ListAllUsersQuery = Query<ListAllUsersParams, ListedUserRow>;
+using ListAllUsersAfterQuery = Query<ListAllUsersAfterParams, ListedUserRow>;
+const ListAllUsersQuery& ListAllUsers(UserOrder order, bool descending);
+const ListAllUsersAfterQuery& ListAllUsersAfter(UserOrder order, bool descending);
+
 /// Ranked as the contract says: exact email or username, then prefix matches, then the rest;
 /// username and id break ties.
 struct SearchUsersParams {

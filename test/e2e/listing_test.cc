@@ -299,5 +299,40 @@ TEST_CASE(
   }
 }
 
+TEST_CASE(
+    "SearchUsers matches within one field, never across two, and names refuse control "
+    "characters") {
+  ServerProcess server;
+  auto stub = server.stub();
+  const std::string tag = UniqueSuffix().substr(0, 8);
+  // username "span_<tag>", first name "Left<tag>": each part is found, a query over the border
+  // between two fields (with or without a character between them) is not.
+  user::v1::User user = MakeUser(*stub, "span_" + tag, "s." + tag + "@example.com", "Left" + tag);
+  int64_t total = 0;
+  SearchUsersRequest request;
+  for (const std::string& part : {"span_" + tag, "left" + tag, tag}) {
+    request.set_query(part);
+    INFO(part);
+    CHECK(SearchAll(*stub, request, &total) == std::vector<std::string>{user.username()});
+  }
+  for (const std::string& across : {tag + "left", tag + "\x1f" + "left" + tag.substr(0, 2),
+                                    "com\x1fspan_" + tag, tag + " left"}) {
+    request.set_query(across);
+    INFO(across);
+    CHECK(SearchAll(*stub, request, &total).empty());
+    CHECK(total == 0);
+  }
+
+  user::v1::CreateUserRequest create;
+  create.set_email("ctl." + tag + "@example.com");
+  create.set_username("ctl_" + tag);
+  create.set_password("search password");
+  create.set_last_name("Bad\x1fName");
+  user::v1::CreateUserResponse created;
+  grpc::Status status = Call(*stub, &Stub::CreateUser, create, &created);
+  CHECK(status.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+  CHECK(status.error_message() == "last_name: must not contain control characters");
+}
+
 }  // namespace
 }  // namespace usersvc::test

@@ -2,6 +2,7 @@
 
 #include <cstdlib>
 #include <random>
+#include <string_view>
 
 #include <fmt/format.h>
 #include <catch2/catch.hpp>
@@ -29,12 +30,37 @@ std::string TestDatabaseTcpUrl(const std::string& hosts, const std::string& port
   return fmt::format("host={} port={} dbname=usersvc user=usersvc {}", hosts, ports, extra);
 }
 
+std::string TestDatabaseUrlNamed(const std::string& dbname) {
+  char* error = nullptr;
+  PQconninfoOption* options = PQconninfoParse(TestDatabaseUrl().c_str(), &error);
+  if (options == nullptr) {
+    const std::string message = error ? error : "out of memory";
+    PQfreemem(error);
+    FAIL("USERSVC_TEST_DATABASE_URL does not parse: " << message);
+  }
+  std::string conninfo = fmt::format("dbname='{}'", dbname);
+  for (PQconninfoOption* option = options; option->keyword != nullptr; ++option) {
+    if (option->val == nullptr || std::string_view(option->keyword) == "dbname") continue;
+    std::string value;
+    for (const char* c = option->val; *c; ++c) {
+      if (*c == '\\' || *c == '\'') value.push_back('\\');
+      value.push_back(*c);
+    }
+    conninfo += fmt::format(" {}='{}'", option->keyword, value);
+  }
+  PQconninfoFree(options);
+  return conninfo;
+}
+
 std::string UniqueSuffix() {
   static thread_local std::mt19937_64 random{std::random_device{}()};
   return fmt::format("{:016x}", random());
 }
 
-BlockingDb::BlockingDb() : conn_(PQconnectdb(TestDatabaseUrl().c_str())) {
+BlockingDb::BlockingDb() : BlockingDb(TestDatabaseUrl()) {}
+
+BlockingDb::BlockingDb(const std::string& url) : conn_(PQconnectdb(url.c_str())) {
+  INFO(PQerrorMessage(conn_));
   REQUIRE(PQstatus(conn_) == CONNECTION_OK);
 }
 

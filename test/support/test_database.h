@@ -20,6 +20,9 @@ int TestDatabaseTcpPort();
 std::string TestDatabaseTcpUrl(const std::string& hosts, const std::string& ports,
                                const std::string& extra = "");
 
+/// The test database's server with another database name, as a key=value conninfo.
+std::string TestDatabaseUrlNamed(const std::string& dbname);
+
 /// A random lowercase hex string, to keep names unique across tests sharing one database.
 std::string UniqueSuffix();
 
@@ -27,6 +30,8 @@ std::string UniqueSuffix();
 class BlockingDb {
  public:
   BlockingDb();
+  /// To another database (a conninfo or URL).
+  explicit BlockingDb(const std::string& url);
   ~BlockingDb();
   BlockingDb(const BlockingDb&) = delete;
   BlockingDb& operator=(const BlockingDb&) = delete;

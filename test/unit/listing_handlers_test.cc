@@ -85,19 +85,39 @@ TEST_CASE(
   CHECK(FieldOf(fixture.Call(&callbacks::ListUsers, request, second)) == "pagination.page_token");
 }
 
-TEST_CASE("ListUsers answers an empty page with the total and no token") {
+TEST_CASE("ListUsers without a filter pages through the unfiltered statements") {
   HandlerFixture fixture;
   ListUsersRequest request;
   request.set_order_by(USER_ORDER_BY_EMAIL);
+  request.mutable_pagination()->set_page_size(1);
+  fixture.store.Script("list_all_users_by_email_asc", FakeStore::Rows(PageRows(2, 1000000)));
+  ListUsersResponse first;
+  REQUIRE(fixture.Call(&callbacks::ListUsers, request, first).ok());
+  CHECK(fixture.store.LastParams("list_all_users_by_email_asc") == storage::Params{"2"});
+  CHECK(first.pagination().total_size() == 1000000);
+
+  request.mutable_pagination()->set_page_token(first.pagination().next_page_token());
+  fixture.store.Script("list_all_users_by_email_asc_after", FakeStore::Rows(PageRows(1, 1000000)));
+  ListUsersResponse second;
+  REQUIRE(fixture.Call(&callbacks::ListUsers, request, second).ok());
+  CHECK(fixture.store.LastParams("list_all_users_by_email_asc_after") ==
+        storage::Params{"2", "key0", "00000000-0000-4000-8000-000000000000", "1000000"});
+  CHECK(second.users_size() == 1);
+}
+
+TEST_CASE("ListUsers answers an empty page with the total and no token") {
+  HandlerFixture fixture;
+  ListUsersRequest request;
+  request.mutable_filter()->set_is_email_verified(true);
   TextRow empty = Nulls(storage::ListedUserRow::kColumns);
   empty.back() = "0";
-  fixture.store.Script("list_users_by_email_asc", FakeStore::Rows({empty}));
+  fixture.store.Script("list_users_by_created_at_desc", FakeStore::Rows({empty}));
   ListUsersResponse response;
   REQUIRE(fixture.Call(&callbacks::ListUsers, request, response).ok());
   CHECK(response.users_size() == 0);
   CHECK(response.pagination().total_size() == 0);
   CHECK(response.pagination().next_page_token().empty());
-  CHECK(fixture.store.LastParams("list_users_by_email_asc")[5] == "21");  // the default 20, + 1
+  CHECK(fixture.store.LastParams("list_users_by_created_at_desc")[5] == "21");  // 20, + 1
 }
 
 TEST_CASE("SearchUsers matches its query literally and pages by rank, username and id") {

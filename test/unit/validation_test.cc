@@ -82,6 +82,20 @@ TEST_CASE("lengths count UTF-8 characters") {
         "first_name: must be at most 100 characters");
 }
 
+TEST_CASE("names take any printable text and refuse control characters") {
+  CHECK(CheckName("last_name", "O'Brien-Núñez Ångström").ok());
+  CHECK(CheckName("last_name", "").ok());
+  for (const std::string& bad :
+       {std::string("a\x1f"
+                    "b"),
+        std::string("tab\there"), std::string("new\nline"), std::string("del\x7f")}) {
+    INFO(bad);
+    CHECK(Message(CheckName("last_name", bad)) == "last_name: must not contain control characters");
+  }
+  CHECK(Message(CheckName("first_name", std::string(101, 'a'))) ==
+        "first_name: must be at most 100 characters");
+}
+
 user::v1::CreateUserRequest ValidCreateRequest() {
   user::v1::CreateUserRequest request;
   request.set_email(" Bob@Example.com ");
