@@ -165,6 +165,11 @@ class Bench:
         print(f"warming up ({a.warmup} s per server)...", flush=True)
         for server in (svc, base):
             self.loadgen(server[0], "GetUser", "getuser.json", in_flight, a.warmup)
+        if a.cases == "lists":
+            self.list_cases(on, svc)
+            self.report_table()
+            self.report_lists()
+            return
 
         # pgbench: the lookup at the same concurrency, and at its best client count.
         print("pgbench...", flush=True)
@@ -186,8 +191,7 @@ class Bench:
         self.add("GetUser", lookups["usersvc"])
         self.add("GetUserByEmail", lookups["by email"])
         print("lists, search, writes, 10,000 streams...", flush=True)
-        self.add("ListUsers (page 20)", on(svc, "ListUsers", "listusers.json")())
-        self.add("SearchUsers", on(svc, "SearchUsers", "searchusers.json")())
+        self.list_cases(on, svc)
         # CreateUser runs argon2id once per call: a first round with other bodies warms it up. 32
         # in flight stay within the CPU pool's queue (32 per thread), which sheds the rest.
         self.loadgen(a.usersvc_port, "CreateUser", "createuser-warmup.json", 32, a.warmup)
@@ -224,6 +228,41 @@ class Bench:
             self.sweep[("baseline GetUser", c)] = point["baseline"]
             self.sweep[("pgbench lookup", c)] = pg[c]
         self.report(in_flight, best, pg)
+
+    def page_request(self, port, method, bodies, page):
+        """The request for page `page` (1 is the first) of the listing in `bodies`, found by
+        following next_page_token from the first page."""
+        with open(os.path.join(self.args.work, bodies)) as f:
+            request = json.loads(f.read().strip().strip("[]"))
+        for _ in range(page - 1):
+            out = subprocess.run([self.args.loadgen, "--call", method, "--data", json.dumps(request),
+                                  "-n", "1", "-c", "1", "-O", "response", f"127.0.0.1:{port}"],
+                                 check=True, capture_output=True, text=True).stdout
+            request["pagination"]["pageToken"] = json.loads(out)["pagination"]["nextPageToken"]
+        return request
+
+    def list_cases(self, on, svc):
+        """ListUsers and SearchUsers at 64 in flight (the issue's concurrency), in rounds
+        interleaved with GetUser at the same concurrency, which their ratios are taken against."""
+        later = {"listusers-later.json": ("ListUsers", "listusers.json", 50),
+                 "searchusers-later.json": ("SearchUsers", "searchusers-common.json", 5)}
+        for name, (method, bodies, page) in later.items():
+            with open(os.path.join(self.args.work, name), "w") as f:
+                json.dump(self.page_request(svc[0], method, bodies, page), f)
+        c = 64
+        runs = {"GetUser": on(svc, "GetUser", "getuser.json", c)}
+        for name, method, bodies in (
+                ("ListUsers, first page", "ListUsers", "listusers.json"),
+                ("ListUsers, role filter", "ListUsers", "listusers-role.json"),
+                ("ListUsers, page 50", "ListUsers", "listusers-later.json"),
+                ("SearchUsers, common surname", "SearchUsers", "searchusers-common.json"),
+                ("SearchUsers, common surname, page 5", "SearchUsers", "searchusers-later.json"),
+                ("SearchUsers, rare surname", "SearchUsers", "searchusers-rare.json"),
+                ("SearchUsers, two letters", "SearchUsers", "searchusers-short.json")):
+            runs[name] = on(svc, method, bodies, c)
+        print("lists and search (64 in flight)...", flush=True)
+        for name, result in self.rounds(runs).items():
+            self.add(f"{name} (64 in flight)", result)
 
     def fixed_rate_getuser(self, port, rate, in_flight, token=None):
         """GetUser through the gRPC client (the h2 one has no --rps) at a fixed rate."""
@@ -309,20 +348,7 @@ class Bench:
 
     def report(self, in_flight, best, pg):
         a = self.args
-        print(f"\nusersvc benchmark: {a.users} users, {a.connections} connections x {a.in_flight} "
-              f"in flight, {a.seconds} s per round, median of {a.rounds} interleaved rounds for "
-              f"the cases measured against the baseline; load generator: usersvc-loadgen "
-              f"--engine=h2 unless named")
-        header = ["case", "rps", "p50 ms", "p99 ms", "errors", "switches/call", "peak RSS MiB",
-                  "threads"]
-        table = [header]
-        for name, r in self.rows:
-            switches = "-" if r.get("switches") is None else f"{r['switches']:.2f}"
-            table.append([name, f"{r['rps']:,.0f}", f"{r['p50']:.2f}" if r["p50"] else "-",
-                          f"{r['p99']:.2f}" if r["p99"] else "-", str(r["errors"]), switches,
-                          str(r.get("rss", "-")), str(r.get("threads", "-"))])
-        self.print_table(table)
-
+        self.report_table()
         by = dict(self.rows)
         ratio = lambda x, y: by[x]["rps"] / by[y]["rps"]
         print("\nratios (target in brackets):")
@@ -336,10 +362,8 @@ class Bench:
              ratio("GetUser", f"pgbench, {best} clients (its best)"), 0.8),
             ("GetUserByEmail / GetUser", ratio("GetUserByEmail", "GetUser"), 0.9),
         ]
-        for name, value, target in checks:
-            verdict = "" if target is None else (f"  [>= {target}: " +
-                                                  ("holds" if value >= target else "does not hold") + "]")
-            print(f"  {name}: {value:.2f}x{verdict}")
+        self.print_checks(checks)
+        self.report_lists()
 
         print("\nconcurrency sweep, GetUser (rps / p99 ms):")
         series = ["usersvc GetUser", "baseline GetUser", "pgbench lookup"]
@@ -353,6 +377,46 @@ class Bench:
         if a.plot:
             self.plot(series)
             print(f"plot: {a.plot}")
+
+    def report_lists(self):
+        by = dict(self.rows)
+        get = by["GetUser (64 in flight)"]
+        of = lambda name: by[f"{name} (64 in flight)"]
+        print(f"\nlists and search against GetUser at 64 in flight ({self.args.users:,} users; "
+              "SearchUsers' target at 1,000,000 users is within 2x of its ratio at 100,000):")
+        checks = [(f"{name} / GetUser", of(name)["rps"] / get["rps"], target) for name, target in (
+            ("ListUsers, first page", 0.25), ("ListUsers, role filter", None),
+            ("ListUsers, page 50", 0.5), ("SearchUsers, common surname", 0.05),
+            ("SearchUsers, common surname, page 5", None), ("SearchUsers, rare surname", None),
+            ("SearchUsers, two letters", None))]
+        self.print_checks(checks)
+        for name in ("ListUsers, first page", "ListUsers, page 50"):
+            p99 = of(name)["p99"]
+            print(f"  {name} p99: {p99:.2f} ms  [<= 20 ms: "
+                  f"{'holds' if p99 <= 20 else 'does not hold'}]")
+
+    @staticmethod
+    def print_checks(checks):
+        for name, value, target in checks:
+            verdict = "" if target is None else (f"  [>= {target}: " +
+                                                  ("holds" if value >= target else "does not hold") + "]")
+            print(f"  {name}: {value:.2f}x{verdict}")
+
+    def report_table(self):
+        a = self.args
+        print(f"\nusersvc benchmark: {a.users} users, {a.connections} connections x {a.in_flight} "
+              f"in flight, {a.seconds} s per round, median of {a.rounds} interleaved rounds for "
+              f"the cases measured against the baseline; load generator: usersvc-loadgen "
+              f"--engine=h2 unless named")
+        header = ["case", "rps", "p50 ms", "p99 ms", "errors", "switches/call", "peak RSS MiB",
+                  "threads"]
+        table = [header]
+        for name, r in self.rows:
+            switches = "-" if r.get("switches") is None else f"{r['switches']:.2f}"
+            table.append([name, f"{r['rps']:,.0f}", f"{r['p50']:.2f}" if r["p50"] else "-",
+                          f"{r['p99']:.2f}" if r["p99"] else "-", str(r["errors"]), switches,
+                          str(r.get("rss", "-")), str(r.get("threads", "-"))])
+        self.print_table(table)
 
     @staticmethod
     def print_table(table):
@@ -401,6 +465,8 @@ def main():
         p.add_argument(f"--{name}", required=True)
     p.add_argument("--sweep", type=lambda s: [int(x) for x in s.split(",")], default=[16, 64, 256, 1024])
     p.add_argument("--plot", default="")
+    p.add_argument("--cases", choices=("all", "lists"), default="all",
+                   help="lists: only ListUsers and SearchUsers beside GetUser")
     p.add_argument("--title", default="usersvc GetUser")
     Bench(p.parse_args()).run()
 

@@ -33,7 +33,8 @@ ABSL_FLAG(absl::Duration, z, absl::ZeroDuration(), "run this long (e.g. 10s)");
 ABSL_FLAG(int64_t, n, 0, "run this many requests (default 200 when -z is not given)");
 ABSL_FLAG(double, rps, 0, "at most this many requests per second (0: no limit)");
 ABSL_FLAG(absl::Duration, timeout, absl::Seconds(20), "deadline of each request");
-ABSL_FLAG(std::string, O, "summary", "output: summary or json");
+ABSL_FLAG(std::string, O, "summary",
+          "output: summary, json, or response (the last OK reply as JSON; --engine=grpc)");
 ABSL_FLAG(std::string, m, "",
           "request metadata as a JSON object of strings, as ghz's -m, e.g. "
           "{\"authorization\":\"Bearer <token>\"}");
@@ -95,6 +96,7 @@ class LoadRun {
       }
       --pending_;
       report_.Record(absl::ToInt64Nanoseconds(absl::Now() - slot.sent), slot.status);
+      if (slot.status.ok()) last_reply_ = slot.reply;
       Launch(slot);
     }
     report_.SetTotal(absl::ToInt64Nanoseconds(absl::Now() - started_));
@@ -103,6 +105,9 @@ class LoadRun {
     }
     return std::move(report_);
   }
+
+  /// The last reply that came back OK (empty when none did).
+  const grpc::ByteBuffer& last_reply() const { return last_reply_; }
 
  private:
   struct Slot;
@@ -156,6 +161,7 @@ class LoadRun {
   std::vector<std::unique_ptr<grpc::GenericStub>> stubs_;
   grpc::CompletionQueue cq_;
   Report report_;
+  grpc::ByteBuffer last_reply_;
   int concurrency_;
   int64_t limit_;
   absl::Duration duration_;
@@ -252,7 +258,18 @@ int main(int argc, char** argv) {
     }
     report = RunH2(*run);
   } else if (engine == "grpc") {
-    report = LoadRun(positional[1], *std::move(method), *std::move(bodies)).Run();
+    const std::string response_type = method->response_type;
+    LoadRun run(positional[1], *std::move(method), *std::move(bodies));
+    report = run.Run();
+    if (absl::GetFlag(FLAGS_O) == "response") {
+      auto json = DecodeToJson(run.last_reply(), response_type);
+      if (!json.ok() || run.last_reply().Length() == 0) {
+        fmt::print(stderr, "no OK reply to print\n{}", report.Summary());
+        return 1;
+      }
+      fmt::print("{}\n", *json);
+      return 0;
+    }
   } else {
     fmt::print(stderr, "--engine: grpc or h2\n");
     return 2;

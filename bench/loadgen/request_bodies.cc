@@ -51,7 +51,7 @@ absl::StatusOr<Method> FindMethod(const std::string& call) {
   const auto* method = DescriptorPool::generated_pool()->FindMethodByName(name);
   if (method == nullptr) return absl::NotFoundError("unknown method: " + call);
   return Method{"/" + method->service()->full_name() + "/" + method->name(),
-                method->input_type()->full_name()};
+                method->input_type()->full_name(), method->output_type()->full_name()};
 }
 
 absl::StatusOr<std::vector<grpc::ByteBuffer>> EncodeBodies(const std::string& json,
@@ -73,6 +73,25 @@ absl::StatusOr<std::vector<grpc::ByteBuffer>> EncodeBodies(const std::string& js
   }
   if (bodies.empty()) return absl::InvalidArgumentError("no request body in the data");
   return bodies;
+}
+
+absl::StatusOr<std::string> DecodeToJson(const grpc::ByteBuffer& reply,
+                                         const std::string& response_type) {
+  const auto* descriptor = DescriptorPool::generated_pool()->FindMessageTypeByName(response_type);
+  if (descriptor == nullptr) return absl::NotFoundError("unknown message: " + response_type);
+  std::vector<grpc::Slice> slices;
+  (void)reply.Dump(&slices);
+  std::string bytes;
+  for (const grpc::Slice& slice : slices) {
+    bytes.append(reinterpret_cast<const char*>(slice.begin()), slice.size());
+  }
+  google::protobuf::DynamicMessageFactory factory;
+  std::unique_ptr<google::protobuf::Message> message(factory.GetPrototype(descriptor)->New());
+  if (!message->ParseFromString(bytes)) return absl::DataLossError("unparsable reply");
+  std::string json;
+  auto printed = google::protobuf::util::MessageToJsonString(*message, &json);
+  if (!printed.ok()) return absl::InternalError(std::string(printed.message()));
+  return json;
 }
 
 }  // namespace usersvc::bench

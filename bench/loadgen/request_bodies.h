@@ -13,6 +13,7 @@ namespace usersvc::bench {
 struct Method {
   std::string path;  // "/user.v1.UserService/GetUser"
   std::string request_type;
+  std::string response_type;
 };
 absl::StatusOr<Method> FindMethod(const std::string& call);
 
@@ -20,5 +21,9 @@ absl::StatusOr<Method> FindMethod(const std::string& call);
 /// ghz's --data and --data-file take them), each encoded once into protobuf bytes.
 absl::StatusOr<std::vector<grpc::ByteBuffer>> EncodeBodies(const std::string& json,
                                                            const std::string& request_type);
+
+/// A reply of `response_type` as JSON (-O response: how bench/driver.py reads a page token).
+absl::StatusOr<std::string> DecodeToJson(const grpc::ByteBuffer& reply,
+                                         const std::string& response_type);
 
 }  // namespace usersvc::bench
