@@ -257,12 +257,15 @@ class Bench:
                 ("ListUsers, page 50", "ListUsers", "listusers-later.json"),
                 ("SearchUsers, common surname", "SearchUsers", "searchusers-common.json"),
                 ("SearchUsers, common surname, page 5", "SearchUsers", "searchusers-later.json"),
-                ("SearchUsers, rare surname", "SearchUsers", "searchusers-rare.json"),
-                ("SearchUsers, two letters", "SearchUsers", "searchusers-short.json")):
+                ("SearchUsers, rare surname", "SearchUsers", "searchusers-rare.json")):
             runs[name] = on(svc, method, bodies, c)
         print("lists and search (64 in flight)...", flush=True)
         for name, result in self.rounds(runs).items():
             self.add(f"{name} (64 in flight)", result)
+        # A two-letter query reads every user (trigrams cannot serve it): measured last, with 4
+        # in flight, so that its statements, which outlive a round, hold up no other case.
+        self.add("SearchUsers, two letters (4 in flight)",
+                 on(svc, "SearchUsers", "searchusers-short.json", 4)())
 
     def fixed_rate_getuser(self, port, rate, in_flight, token=None):
         """GetUser through the gRPC client (the h2 one has no --rps) at a fixed rate."""
@@ -387,8 +390,7 @@ class Bench:
         checks = [(f"{name} / GetUser", of(name)["rps"] / get["rps"], target) for name, target in (
             ("ListUsers, first page", 0.25), ("ListUsers, role filter", None),
             ("ListUsers, page 50", 0.5), ("SearchUsers, common surname", 0.05),
-            ("SearchUsers, common surname, page 5", None), ("SearchUsers, rare surname", None),
-            ("SearchUsers, two letters", None))]
+            ("SearchUsers, common surname, page 5", None), ("SearchUsers, rare surname", None))]
         self.print_checks(checks)
         for name in ("ListUsers, first page", "ListUsers, page 50"):
             p99 = of(name)["p99"]

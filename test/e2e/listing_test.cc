@@ -40,7 +40,8 @@ Cohort CreateCohort(Stub& stub, int count, const std::string& name_prefix = "") 
   return cohort;
 }
 
-/// Every page of a listing, following next_page_token; the ids in order.
+/// Every page of a listing, following next_page_token; the ids in order. Every page must report
+/// the first page's total.
 std::vector<std::string> AllPages(Stub& stub, ListUsersRequest request, int64_t* total) {
   std::vector<std::string> ids;
   for (int page = 0; page < 100; ++page) {
@@ -48,6 +49,7 @@ std::vector<std::string> AllPages(Stub& stub, ListUsersRequest request, int64_t*
     grpc::Status status = Call(stub, &Stub::ListUsers, request, &response);
     INFO(status.error_message());
     REQUIRE(status.ok());
+    if (page > 0) CHECK(response.pagination().total_size() == *total);
     *total = response.pagination().total_size();
     for (const auto& user : response.users()) ids.push_back(user.id());
     if (response.pagination().next_page_token().empty()) break;
@@ -70,6 +72,39 @@ TEST_CASE("ListUsers pages newest first by default, each user exactly once, with
     expected.push_back(it->id());
   CHECK(ids == expected);
   CHECK(total == 7);
+}
+
+TEST_CASE("ListUsers without a filter lists everyone newest first, with one total on every page") {
+  ServerProcess server;
+  auto stub = server.stub();
+  Cohort cohort = CreateCohort(*stub, 3);
+  // Other tests create users meanwhile, so this looks for its own three among the newest, in
+  // their order, and for one total across pages.
+  ListUsersRequest request;
+  request.mutable_pagination()->set_page_size(100);
+  ListUsersResponse first;
+  REQUIRE(Call(*stub, &Stub::ListUsers, request, &first).ok());
+  std::vector<std::string> ours;
+  for (const auto& user : first.users()) {
+    for (const auto& created : cohort.users) {
+      if (user.id() == created.id()) ours.push_back(user.id());
+    }
+  }
+  CHECK(ours ==
+        std::vector<std::string>{cohort.users[2].id(), cohort.users[1].id(), cohort.users[0].id()});
+  CHECK(first.pagination().total_size() >= 3);
+  // Pages of one: there is always a next, and it reports the first page's total.
+  request.mutable_pagination()->set_page_size(1);
+  ListUsersResponse one;
+  REQUIRE(Call(*stub, &Stub::ListUsers, request, &one).ok());
+  REQUIRE_FALSE(one.pagination().next_page_token().empty());
+  request.mutable_pagination()->set_page_token(one.pagination().next_page_token());
+  ListUsersResponse two;
+  REQUIRE(Call(*stub, &Stub::ListUsers, request, &two).ok());
+  REQUIRE(two.users_size() == 1);
+  CHECK(two.pagination().total_size() == one.pagination().total_size());
+  CHECK(two.users(0).id() != one.users(0).id());
+  CHECK(two.users(0).created_at().seconds() <= one.users(0).created_at().seconds());
 }
 
 TEST_CASE("ListUsers orders by email and username in either direction") {
@@ -218,6 +253,7 @@ std::vector<std::string> SearchAll(Stub& stub, SearchUsersRequest request, int64
     grpc::Status status = Call(stub, &Stub::SearchUsers, request, &response);
     INFO(status.error_message());
     REQUIRE(status.ok());
+    if (page > 0) CHECK(response.pagination().total_size() == *total);
     *total = response.pagination().total_size();
     for (const auto& user : response.users()) usernames.push_back(user.username());
     if (response.pagination().next_page_token().empty()) break;
