@@ -24,22 +24,23 @@ $$;
 
 -- Inserts and deletes count once per statement, from the transition table, so that a COPY of a
 -- million users makes a handful of upserts rather than a million. Combinations go in key order,
--- the order every writer locks them in.
+-- the order every writer locks them in. (One INSERT here rather than a call of the function
+-- above per combination: a single-row insert costs 20% more with this trigger, 40% with calls.)
 CREATE FUNCTION usersvc_count_inserted_users() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-  PERFORM usersvc_count_users(role, is_active, is_email_verified, n)
-  FROM (SELECT role, is_active, is_email_verified, count(*) AS n FROM inserted
-        GROUP BY role, is_active, is_email_verified
-        ORDER BY role, is_active, is_email_verified) AS combinations;
+  INSERT INTO user_counts AS c (role, is_active, is_email_verified, slot, n)
+  SELECT role, is_active, is_email_verified, pg_backend_pid() % 16, count(*) FROM inserted
+  GROUP BY role, is_active, is_email_verified ORDER BY role, is_active, is_email_verified
+  ON CONFLICT (role, is_active, is_email_verified, slot) DO UPDATE SET n = c.n + EXCLUDED.n;
   RETURN NULL;
 END $$;
 
 CREATE FUNCTION usersvc_count_deleted_users() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-  PERFORM usersvc_count_users(role, is_active, is_email_verified, -n)
-  FROM (SELECT role, is_active, is_email_verified, count(*) AS n FROM deleted
-        GROUP BY role, is_active, is_email_verified
-        ORDER BY role, is_active, is_email_verified) AS combinations;
+  INSERT INTO user_counts AS c (role, is_active, is_email_verified, slot, n)
+  SELECT role, is_active, is_email_verified, pg_backend_pid() % 16, -count(*) FROM deleted
+  GROUP BY role, is_active, is_email_verified ORDER BY role, is_active, is_email_verified
+  ON CONFLICT (role, is_active, is_email_verified, slot) DO UPDATE SET n = c.n + EXCLUDED.n;
   RETURN NULL;
 END $$;
 
