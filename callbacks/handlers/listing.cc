@@ -154,14 +154,12 @@ void ListUsers(Services& services,
       services.page_tokens.Open(r.pagination().page_token(), digest);
   if (!cursor.ok()) return std::move(page.finish)(cursor.status());
   // `cursor` outlives the Run: the parameters view its strings until Run encodes them.
-  const std::optional<int64_t> known_total =
-      Optional(cursor->has_total_size(), cursor->total_size());
-  if (unfiltered) {
+  if (unfiltered && cursor->has_total_size()) {
     services.read_pool.Run(q::ListAllUsersAfter(sort, descending),
                            q::ListAllUsersAfterParams{.limit = *size + 1,
                                                       .after_key = cursor->last_key(),
                                                       .after_id = cursor->last_id(),
-                                                      .known_total = known_total},
+                                                      .known_total = cursor->total_size()},
                            call.deadline, ReplyWithPage(std::move(page), cursor_of));
     return;
   }

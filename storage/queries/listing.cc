@@ -90,9 +90,7 @@ struct ListStatements {
                    statement(absl::StrCat("coalesce($9::int8, ", CountMatching(), ")"),
                              rows(absl::StrCat(filter, " AND ", beyond(7)), "$6"))};
         text[2] = {all_name, statement(kCountAll, bounded(""))};
-        text[3] = {all_name + "_after",
-                   statement(absl::StrCat("coalesce($4::int8, ", kCountAll, ")"),
-                             bounded(" WHERE " + beyond(2)))};
+        text[3] = {all_name + "_after", statement("$4::int8", bounded(" WHERE " + beyond(2)))};
         first[index] = std::make_unique<ListUsersQuery>(text[0].name, text[0].sql, Access::kReads);
         after[index] =
             std::make_unique<ListUsersAfterQuery>(text[1].name, text[1].sql, Access::kReads);

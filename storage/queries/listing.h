@@ -69,7 +69,10 @@ inline constexpr int kMaxPageRows = 101;
 /// A listing with no filter at all, the admin console's usual one, has statements of its own:
 /// with no optional filter in them, and their page bounded by a constant as well as by `limit`,
 /// PostgreSQL plans them once (a generic plan) instead of on every call (planning the filtered
-/// statement costs more than running it). The total is user_counts' sum.
+/// statement costs more than running it). The first page's total is user_counts' sum; a later
+/// page's is the token's, a parameter with no count beside it (a count that might run would keep
+/// the plan's cost above a custom plan's, and PostgreSQL would plan every call). A token without
+/// the total (the previous release's) goes to ListUsersAfter with no filter, which counts.
 struct ListAllUsersParams {
   int32_t limit = 0;  // at most kMaxPageRows
 
@@ -79,7 +82,7 @@ struct ListAllUsersAfterParams {
   int32_t limit = 0;  // at most kMaxPageRows
   std::string_view after_key;
   std::string_view after_id;
-  std::optional<int64_t> known_total;
+  int64_t known_total = 0;
 
   auto Fields() const { return std::tie(limit, after_key, after_id, known_total); }
 };

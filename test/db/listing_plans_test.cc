@@ -3,7 +3,7 @@
 // the whole table. The users are loaded into a database of this test's own, dropped at the end,
 // so that the other tests neither wait for nor see them.
 #include <string>
-#include <utility>
+#include <tuple>
 #include <vector>
 
 #include <fmt/format.h>
@@ -20,22 +20,19 @@ using queries::UserOrder;
 
 constexpr int kUsers = 1'000'000;
 
-/// A database with the migrated schema, dropped when this goes.
-class PlansDatabase {
+/// A database of the test's own, dropped when this goes (also when a REQUIRE below fails).
+class ScratchDatabase {
  public:
-  PlansDatabase() : name_("usersvc_plans_" + test::UniqueSuffix()) {
+  ScratchDatabase() : name_("usersvc_plans_" + test::UniqueSuffix()) {
     admin_.Query("CREATE DATABASE " + name_);
-    url_ = test::TestDatabaseUrlNamed(name_);
-    REQUIRE(Migrate(url_).ok());
   }
-  ~PlansDatabase() { admin_.Query("DROP DATABASE " + name_ + " WITH (FORCE)"); }
+  ~ScratchDatabase() { admin_.Query("DROP DATABASE " + name_ + " WITH (FORCE)"); }
 
-  const std::string& url() const { return url_; }
+  std::string url() const { return test::TestDatabaseUrlNamed(name_); }
 
  private:
   test::BlockingDb admin_;
   std::string name_;
-  std::string url_;
 };
 
 /// 1,000,000 users, a minute apart, with names as a real user base has them: one surname shared
@@ -79,7 +76,8 @@ bool Has(const std::string& plan, const std::string& text) {
 }
 
 TEST_CASE("At 1,000,000 users every ListUsers and SearchUsers shape runs from an index") {
-  PlansDatabase database;
+  ScratchDatabase database;
+  REQUIRE(Migrate(database.url()).ok());
   test::BlockingDb db(database.url());
   LoadUsers(db);
   auto prepare = [&](const std::string& name, const Statement& statement) {
@@ -101,18 +99,29 @@ TEST_CASE("At 1,000,000 users every ListUsers and SearchUsers shape runs from an
   // One load for every shape (a Catch SECTION would load again for each): ListUsers without a
   // filter takes the order's index and the total from user_counts.
   {
-    // The first page counts, a later page with the total from its token does not, and one with
-    // a token of a release before that counts again.
-    for (const auto& [execute, counts] :
-         {std::pair{std::string("EXECUTE all_first(21)"), true},
-          std::pair{fmt::format("EXECUTE all_after(21, '{}', '{}', 1000000)", key, id), false},
-          std::pair{fmt::format("EXECUTE all_after(21, '{}', '{}', NULL)", key, id), true}}) {
+    // The first page counts, a later page takes the total from its token and counts nothing,
+    // and both are planned once: PostgreSQL settles on a generic plan for each.
+    for (const auto& [name, execute, counts] :
+         {std::tuple{"all_first", std::string("EXECUTE all_first(21)"), true},
+          std::tuple{"all_after",
+                     fmt::format("EXECUTE all_after(21, '{}', '{}', 1000000)", key, id), false}}) {
       const std::string plan = SettledPlan(db, execute);
       INFO(execute << "\n" << plan);
       CHECK(Has(plan, "Index Scan Backward using users_created_at_listing_idx on users"));
       CHECK(Has(plan, "user_counts") == counts);
       CHECK_FALSE(Has(plan, "Seq Scan on users"));
+      CHECK(db.Scalar("SELECT generic_plans > 0 FROM pg_prepared_statements WHERE name = $1",
+                      {name}) == "t");
     }
+    // A token of the release before carries no total: its page (the filtered statement with no
+    // filter) counts again, from user_counts.
+    const std::string old_token = SettledPlan(
+        db,
+        fmt::format("EXECUTE filtered_after(NULL, NULL, NULL, NULL, NULL, 21, '{}', '{}', NULL)",
+                    key, id));
+    INFO(old_token);
+    CHECK(Has(old_token, "user_counts"));
+    CHECK_FALSE(Has(old_token, "Seq Scan on users"));
     // A later page starts its index scan at the cursor rather than reading the pages before it.
     const std::string plan =
         SettledPlan(db, fmt::format("EXECUTE all_after(21, '{}', '{}', 1000000)", key, id));
