@@ -40,6 +40,17 @@ struct Page {
   Finish finish;
 };
 
+/// The page a list or search call answers with.
+template <typename Request, typename Response>
+Page PageFor(Services& services, std::string digest, int size, Exchange<Request, Response>& call) {
+  return Page{services.page_tokens,
+              std::move(digest),
+              size,
+              call.response->mutable_users(),
+              call.response->mutable_pagination(),
+              std::move(call.finish)};
+}
+
 /// Fills users, total and the next token (from the last row shown, when there is one more).
 /// `cursor_of` makes the cursor from a row.
 template <typename CursorOf>
@@ -123,12 +134,7 @@ void ListUsers(Services& services,
       .created_after_micros = after,
       .created_before_micros = before};
   const auto sort = static_cast<q::UserOrder>(order - 1);
-  Page page{services.page_tokens,
-            digest,
-            *size,
-            call.response->mutable_users(),
-            call.response->mutable_pagination(),
-            std::move(call.finish)};
+  Page page = PageFor(services, digest, *size, call);
   auto cursor_of = [](const storage::ListedUserRow& row) {
     PageCursor next;
     next.set_last_key(std::string(row.sort_key));
@@ -192,12 +198,7 @@ void SearchUsers(Services& services,
                                     .contains_pattern = contains,
                                     .include_inactive = r.include_inactive(),
                                     .limit = *size + 1};
-  Page page{services.page_tokens,
-            digest,
-            *size,
-            call.response->mutable_users(),
-            call.response->mutable_pagination(),
-            std::move(call.finish)};
+  Page page = PageFor(services, digest, *size, call);
   auto cursor_of = [](const storage::ListedUserRow& row) {
     PageCursor next;
     int32_t rank = 0;
