@@ -1,5 +1,6 @@
 #include "server/config.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <thread>
 
@@ -23,6 +24,10 @@ ABSL_FLAG(int, cq_threads, 0,
 ABSL_FLAG(int, db_connections, 0,
           "PostgreSQL connections; 0 = two per core the container may use "
           "(env USER_SVC_DB_CONNECTIONS)");
+ABSL_FLAG(int, db_scan_connections, 0,
+          "of the PostgreSQL connections, how many may run searches and filtered listings at "
+          "once (the others keep serving lookups); 0 = half, at least one "
+          "(env USER_SVC_DB_SCAN_CONNECTIONS)");
 ABSL_FLAG(int, max_pending_queries, 4096,
           "queries queued for the database before calls are shed with RESOURCE_EXHAUSTED "
           "(env USER_SVC_MAX_PENDING_QUERIES)");
@@ -117,6 +122,7 @@ absl::Status ApplyEnvironment() {
   }
   for (auto status : {set_int(FLAGS_cq_threads, "USER_SVC_CQ_THREADS"),
                       set_int(FLAGS_db_connections, "USER_SVC_DB_CONNECTIONS"),
+                      set_int(FLAGS_db_scan_connections, "USER_SVC_DB_SCAN_CONNECTIONS"),
                       set_int(FLAGS_max_pending_queries, "USER_SVC_MAX_PENDING_QUERIES"),
                       set_int(FLAGS_drain_seconds, "USER_SVC_DRAIN_SECONDS"),
                       set_int(FLAGS_grpc_memory_mb, "USER_SVC_GRPC_MEMORY_MB")}) {
@@ -145,6 +151,10 @@ absl::StatusOr<Config> LoadConfig(int argc, char** argv) {
   if (config.cq_threads == 0) config.cq_threads = cores;
   config.db_connections = absl::GetFlag(FLAGS_db_connections);
   if (config.db_connections == 0) config.db_connections = 2 * cores;
+  config.db_scan_connections = absl::GetFlag(FLAGS_db_scan_connections);
+  if (config.db_scan_connections == 0) {
+    config.db_scan_connections = std::max(1, config.db_connections / 2);
+  }
   config.max_pending_queries = absl::GetFlag(FLAGS_max_pending_queries);
   config.drain_seconds = absl::GetFlag(FLAGS_drain_seconds);
   config.page_token_key = absl::GetFlag(FLAGS_page_token_key);
@@ -179,6 +189,9 @@ absl::StatusOr<Config> LoadConfig(int argc, char** argv) {
   if (config.db_connections < 1 || config.db_connections > 1000) {
     return absl::InvalidArgumentError("--db_connections: must be 1 to 1000");
   }
+  if (config.db_scan_connections < 1 || config.db_scan_connections > config.db_connections) {
+    return absl::InvalidArgumentError("--db_scan_connections: must be 1 to --db_connections");
+  }
   if (config.max_pending_queries < 1) {
     return absl::InvalidArgumentError("--max_pending_queries: must be positive");
   }
@@ -204,6 +217,7 @@ void LogConfig(const Config& config) {
                              : storage::DescribeConninfo(config.database_read_url)},
        {"cq_threads", config.cq_threads},
        {"db_connections", config.db_connections},
+       {"db_scan_connections", config.db_scan_connections},
        {"max_pending_queries", config.max_pending_queries},
        {"drain_seconds", config.drain_seconds},
        {"metrics_listen", config.metrics_listen},

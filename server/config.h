@@ -19,6 +19,7 @@ struct Config {
   std::string database_read_url;  // empty: reads go to database_url too
   int cq_threads;
   int db_connections;
+  int db_scan_connections;  // of db_connections, those searches and filtered listings may use
   int max_pending_queries;
   int drain_seconds;
   std::string page_token_key;  // secret: never logged

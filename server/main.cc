@@ -94,6 +94,7 @@ int Serve(const server::Config& config, const sigset_t& signals) {
     options.application_name = "usersvc";
     options.thread_name = "db-" + role;
     options.connections = config.db_connections;
+    options.scan_connections = config.db_scan_connections;
     options.max_pending = static_cast<size_t>(config.max_pending_queries);
     options.statements = storage::RegisteredStatements();
     metrics.InstrumentPool(role, options);

@@ -46,6 +46,16 @@ constexpr Statement kPing{"usersvc_ping", "SELECT 1", /*read_only=*/true};
 /// starved CPU) is not one.
 constexpr absl::Duration kOwnStatementBudget = absl::Milliseconds(500);
 
+/// Scans pipelined on one connection: the one PostgreSQL works on and the next, sent so that it
+/// starts without a round trip. More would wait on the connection instead of in the queue, where
+/// they can still expire.
+constexpr size_t kScansPerConnection = 2;
+
+int ScanConnections(const PoolOptions& options) {
+  if (options.scan_connections > 0) return std::min(options.scan_connections, options.connections);
+  return std::max(1, options.connections / 2);
+}
+
 /// What a caller whose query was lost with its connection is told.
 absl::Status LostWithConnection(const Statement& statement) {
   return statement.read_only ? ConnectionLost() : OutcomeUnknown();
@@ -75,6 +85,7 @@ struct Pool::Slot {
   PgConnection conn;
   State state = State::kWaitingToRetry;
   std::deque<InFlight> in_flight;
+  size_t scans_in_flight = 0;  // of in_flight, those whose statement scans
   /// When the query now at the head of `in_flight` got there (sent, or the one before answered).
   absl::Time head_since = absl::InfinitePast();
   /// Bytes last arrived, or a statement was last sent: a connection idle since is pinged.
@@ -99,12 +110,20 @@ struct Pool::Slot {
   void Push(InFlight query) {
     if (in_flight.empty()) head_since = query.sent;
     last_sent = query.sent;
+    if (query.statement->scans) ++scans_in_flight;
     in_flight.push_back(std::move(query));
+  }
+  InFlight PopFront() {
+    InFlight head = std::move(in_flight.front());
+    in_flight.pop_front();
+    if (head.statement->scans) --scans_in_flight;
+    return head;
   }
 };
 
 Pool::Pool(PoolOptions options)
     : options_(std::move(options)),
+      scan_connections_(ScanConnections(options_)),
       statement_timeout_(options_.max_statement_time),
       connect_timeout_(ConnectTimeoutOf(options_.conninfo, options_.connect_timeout)) {
   absl::StatusOr<std::vector<ConnectTarget>> targets =
@@ -165,7 +184,7 @@ void Pool::Stop() {
 
 size_t Pool::queued() const {
   std::lock_guard lock(mutex_);
-  return queue_.size();
+  return queue_.size() + scan_queue_.size();
 }
 
 void Pool::Execute(const Statement& statement, Params params, absl::Time deadline,
@@ -193,14 +212,15 @@ void Pool::Enqueue(Pending pending, bool first) {
       refusal = targets_error_;
     } else if (!started_ || stopping_ || database_down_) {
       refusal = ConnectionLost();
-    } else if (!first && queue_.size() >= options_.max_pending) {
+    } else if (!first && queue_.size() + scan_queue_.size() >= options_.max_pending) {
       refusal = absl::ResourceExhaustedError("server overloaded: too many pending queries");
     } else {
-      was_empty = queue_.empty();
+      std::deque<Pending>& queue = pending.statement->scans ? scan_queue_ : queue_;
+      was_empty = queue.empty();
       if (first) {
-        queue_.push_front(std::move(pending));
+        queue.push_front(std::move(pending));
       } else {
-        queue_.push_back(std::move(pending));
+        queue.push_back(std::move(pending));
       }
     }
   }
@@ -208,8 +228,8 @@ void Pool::Enqueue(Pending pending, bool first) {
     std::move(pending.done)(Result::Failure(std::move(refusal)));
     return;
   }
-  // The pool thread drains the whole queue whenever it wakes, so only the first query into an
-  // empty queue needs to wake it.
+  // The pool thread drains the whole queue whenever it wakes (the scan queue as far as it can, and
+  // again as each scan finishes), so only the first query into an empty queue needs to wake it.
   if (was_empty) Wake();
 }
 
@@ -258,6 +278,8 @@ void Pool::Run() {
   {
     std::lock_guard lock(mutex_);
     abandoned.swap(queue_);
+    for (auto& pending : scan_queue_) abandoned.push_back(std::move(pending));
+    scan_queue_.clear();
   }
   for (auto& pending : abandoned) Complete(pending.done, Result::Failure(ConnectionLost()));
   for (auto& slot : slots_) {
@@ -424,8 +446,7 @@ void Pool::ReadResults(Slot& slot) {
         if (raw == nullptr || PQresultStatus(raw.get()) != PGRES_PIPELINE_SYNC) {
           return FailConnection(slot, "pipeline out of step: missing sync");
         }
-        Slot::InFlight finished = std::move(head);
-        slot.in_flight.pop_front();
+        Slot::InFlight finished = slot.PopFront();
         slot.head_since = absl::Now();
         if (finished.done && options_.on_query_done) {
           options_.on_query_done(absl::Now() - finished.sent);
@@ -447,6 +468,10 @@ void Pool::ReadResults(Slot& slot) {
 }
 
 void Pool::Dispatch() {
+  const absl::Time now = absl::Now();
+  std::vector<Slot*> touched;
+  DispatchScans(now, touched);
+
   size_t capacity = 0;
   for (const auto& slot : slots_) {
     if (slot->state == Slot::State::kReady) {
@@ -454,19 +479,14 @@ void Pool::Dispatch() {
                   std::min(slot->in_flight.size(), options_.max_in_flight_per_connection);
     }
   }
-  if (capacity == 0) return;
   std::vector<Pending> batch;
-  {
+  if (capacity > 0) {
     std::lock_guard lock(mutex_);
     while (!queue_.empty() && batch.size() < capacity) {
       batch.push_back(std::move(queue_.front()));
       queue_.pop_front();
     }
   }
-  if (batch.empty()) return;
-
-  const absl::Time now = absl::Now();
-  std::vector<Slot*> touched;
   for (size_t i = 0; i < batch.size(); ++i) {
     Pending& pending = batch[i];
     if (pending.deadline <= now) {
@@ -482,52 +502,111 @@ void Pool::Dispatch() {
       for (size_t j = batch.size(); j > i; --j) queue_.push_front(std::move(batch[j - 1]));
       break;
     }
-    if (target == nullptr) {  // every connection failed while this batch was being sent
-      Complete(pending.done, Result::Failure(ConnectionLost()));
-      continue;
-    }
-    if (pending.params_at_send) pending.params = std::move(pending.params_at_send)();
-    if (!SendStatementTimeout(*target, pending.deadline - now) ||
-        !target->conn.SendQuery(*pending.statement, pending.params)) {
-      // libpq refused to queue it: nothing of it reached the server.
-      Complete(pending.done, Result::Failure(ConnectionLost()));
-      FailConnection(*target, "query could not be sent");
-      continue;
-    }
-    if (options_.on_queue_wait) options_.on_queue_wait(now - pending.enqueued);
-    // PostgreSQL answers within the statement_timeout just set for it (or cancels it then).
-    const absl::Duration answer_within = absl::Milliseconds(target->statement_timeout_ms.value_or(
-        absl::ToInt64Milliseconds(options_.max_statement_time)));
-    target->Push({pending.statement, std::move(pending.done), Phase::kAwaitResult, std::nullopt,
-                  now, answer_within});
-    if (std::find(touched.begin(), touched.end(), target) == touched.end()) {
-      touched.push_back(target);
-    }
+    Send(target, pending, now, touched);
   }
   for (Slot* slot : touched) {
     if (slot->state == Slot::State::kReady) FlushAndWatch(*slot);
   }
 }
 
+void Pool::DispatchScans(absl::Time now, std::vector<Slot*>& touched) {
+  while (true) {
+    Slot* target = nullptr;
+    Pending pending{};
+    {
+      std::lock_guard lock(mutex_);
+      if (scan_queue_.empty()) return;
+      const bool expired = scan_queue_.front().deadline <= now;
+      if (!expired) {
+        target = PickScanConnection();
+        if (target == nullptr) return;  // it waits for a scan connection to have room
+      }
+      pending = std::move(scan_queue_.front());
+      scan_queue_.pop_front();
+    }
+    if (target == nullptr) {
+      Complete(pending.done, Result::Failure(absl::DeadlineExceededError("deadline exceeded")));
+      continue;
+    }
+    Send(target, pending, now, touched);
+  }
+}
+
+void Pool::Send(Slot* target, Pending& pending, absl::Time now, std::vector<Slot*>& touched) {
+  if (target == nullptr) {  // every connection failed while this batch was being sent
+    Complete(pending.done, Result::Failure(ConnectionLost()));
+    return;
+  }
+  if (pending.params_at_send) pending.params = std::move(pending.params_at_send)();
+  if (!SendStatementTimeout(*target, pending.deadline - now) ||
+      !target->conn.SendQuery(*pending.statement, pending.params)) {
+    // libpq refused to queue it: nothing of it reached the server.
+    Complete(pending.done, Result::Failure(ConnectionLost()));
+    FailConnection(*target, "query could not be sent");
+    return;
+  }
+  if (options_.on_queue_wait) options_.on_queue_wait(now - pending.enqueued);
+  // PostgreSQL answers within the statement_timeout just set for it (or cancels it then).
+  const absl::Duration answer_within = absl::Milliseconds(target->statement_timeout_ms.value_or(
+      absl::ToInt64Milliseconds(options_.max_statement_time)));
+  target->Push({pending.statement, std::move(pending.done), Phase::kAwaitResult, std::nullopt, now,
+                answer_within});
+  if (std::find(touched.begin(), touched.end(), target) == touched.end()) {
+    touched.push_back(target);
+  }
+}
+
 Pool::Slot* Pool::PickConnection(absl::Time now, bool* wait) {
   // The least loaded ready connection with room, but one whose oldest query has waited past
-  // stall_after (a lock wait, a slow statement, a link gone quiet) only if every ready
-  // connection is so; if some are not but have no room, the query waits (*wait).
+  // stall_after (a lock wait, a slow statement, a link gone quiet) or that carries a scan only if
+  // every ready connection is so; if some are not but have no room, or every one is full (the
+  // pool's own statements take room too), the query waits (*wait). nullptr without *wait: no
+  // connection is ready.
   Slot* moving = nullptr;
   Slot* stalled = nullptr;
   bool any_moving = false;
+  bool any_ready = false;
   for (auto& slot : slots_) {
     if (slot->state != Slot::State::kReady) continue;
+    any_ready = true;
     const bool is_stalled =
-        !slot->in_flight.empty() && now - slot->head_since > options_.stall_after;
+        slot->scans_in_flight > 0 ||
+        (!slot->in_flight.empty() && now - slot->head_since > options_.stall_after);
     any_moving = any_moving || !is_stalled;
     if (slot->in_flight.size() >= options_.max_in_flight_per_connection) continue;
     Slot*& best = is_stalled ? stalled : moving;
     if (best == nullptr || slot->in_flight.size() < best->in_flight.size()) best = slot.get();
   }
   if (moving != nullptr) return moving;
-  *wait = any_moving;
-  return any_moving ? nullptr : stalled;
+  if (!any_moving && stalled != nullptr) return stalled;
+  *wait = any_ready;
+  return nullptr;
+}
+
+Pool::Slot* Pool::PickScanConnection() const {
+  // A connection that carries no scan yet while fewer than scan_connections_ do (so that scans
+  // run side by side, on the least loaded), else one of those that do with room for another.
+  int carrying = 0;
+  Slot* idle = nullptr;
+  Slot* sharing = nullptr;
+  for (const auto& slot : slots_) {
+    if (slot->state != Slot::State::kReady ||
+        slot->in_flight.size() >= options_.max_in_flight_per_connection) {
+      carrying += slot->scans_in_flight > 0 ? 1 : 0;
+      continue;
+    }
+    if (slot->scans_in_flight > 0) {
+      ++carrying;
+      if (slot->scans_in_flight < kScansPerConnection &&
+          (sharing == nullptr || slot->scans_in_flight < sharing->scans_in_flight)) {
+        sharing = slot.get();
+      }
+    } else if (idle == nullptr || slot->in_flight.size() < idle->in_flight.size()) {
+      idle = slot.get();
+    }
+  }
+  if (idle != nullptr && carrying < scan_connections_) return idle;
+  return sharing;
 }
 
 bool Pool::SendOwn(Slot& slot, const Statement& statement, Params params,
@@ -652,6 +731,7 @@ void Pool::FailConnection(Slot& slot, std::string_view why) {
 
   std::deque<Slot::InFlight> lost;
   lost.swap(slot.in_flight);
+  slot.scans_in_flight = 0;
   std::deque<Pending> refused;
   if (was_ready) SetReadyCount(-1);
   if (ready_count_.load(std::memory_order_relaxed) == 0) {
@@ -659,6 +739,8 @@ void Pool::FailConnection(Slot& slot, std::string_view why) {
     std::lock_guard lock(mutex_);
     database_down_ = true;
     refused.swap(queue_);
+    for (auto& pending : scan_queue_) refused.push_back(std::move(pending));
+    scan_queue_.clear();
   }
   for (auto& query : lost) {
     Complete(query.done, Result::Failure(LostWithConnection(*query.statement)));
@@ -670,11 +752,12 @@ void Pool::ExpireQueued(absl::Time now) {
   std::vector<Pending> expired;
   {
     std::lock_guard lock(mutex_);
-    auto is_expired = [now](const Pending& p) { return p.deadline <= now; };
-    auto first = std::stable_partition(queue_.begin(), queue_.end(),
-                                       [&](const Pending& p) { return !is_expired(p); });
-    for (auto it = first; it != queue_.end(); ++it) expired.push_back(std::move(*it));
-    queue_.erase(first, queue_.end());
+    for (std::deque<Pending>* queue : {&queue_, &scan_queue_}) {
+      auto first = std::stable_partition(queue->begin(), queue->end(),
+                                         [now](const Pending& p) { return p.deadline > now; });
+      for (auto it = first; it != queue->end(); ++it) expired.push_back(std::move(*it));
+      queue->erase(first, queue->end());
+    }
   }
   for (auto& pending : expired) {
     Complete(pending.done, Result::Failure(absl::DeadlineExceededError("deadline exceeded")));

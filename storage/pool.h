@@ -33,6 +33,11 @@ struct PoolOptions {
   size_t max_pending = 4096;
   /// Queries pipelined on one connection at once.
   size_t max_in_flight_per_connection = 64;
+  /// Connections that may carry scans (Statement::scans) at once; 0: half of them, at least one.
+  /// A scan waits in the queue until one of these has room for it (two scans each: one running,
+  /// one sent behind it to hide the round trip), and other queries keep off a connection with a
+  /// scan on it while another has room, so searches cannot hold up lookups.
+  int scan_connections = 0;
   /// Prepared on every connection, again after each reconnect (normally RegisteredStatements()).
   std::vector<Statement> statements;
   /// Bounds statements whose caller set no deadline (see storage/statement_timeout.h).
@@ -121,7 +126,11 @@ class Pool final : public Store {
   void HandleEvents(Slot& slot, uint32_t events);
   void ReadResults(Slot& slot);
   void Dispatch();
+  void DispatchScans(absl::Time now, std::vector<Slot*>& touched);
+  /// Sends `pending` on `target` (nullptr: no connection is left, and it fails).
+  void Send(Slot* target, Pending& pending, absl::Time now, std::vector<Slot*>& touched);
   Slot* PickConnection(absl::Time now, bool* wait);
+  Slot* PickScanConnection() const;
   bool SendOwn(Slot& slot, const Statement& statement, Params params, absl::Duration answer_within);
   void FlushAndWatch(Slot& slot);
   void Watch(Slot& slot, bool want_write);
@@ -135,6 +144,7 @@ class Pool final : public Store {
   void SetReadyCount(int delta);
 
   PoolOptions options_;  // the hooks are called, so not const
+  const int scan_connections_;
   const StatementTimeout statement_timeout_;
   std::vector<ConnectTarget> targets_;  // one per host of the conninfo, tried in turn
   absl::Status targets_error_;          // the conninfo could not be split: every call fails
@@ -150,6 +160,7 @@ class Pool final : public Store {
 
   mutable std::mutex mutex_;  // guards the fields below
   std::deque<Pending> queue_;
+  std::deque<Pending> scan_queue_;  // scans, sent as the scan connections have room
   std::vector<Lookup> lookups_done_;
   bool started_ = false;  // until Start, the schema may not exist yet: refuse
   bool stopping_ = false;

@@ -11,7 +11,9 @@
 
 namespace usersvc::storage {
 
-enum class Access { kReads, kChanges };
+/// What a statement does: kScans is a read that may go through many rows to answer (see
+/// Statement::scans).
+enum class Access { kReads, kScans, kChanges };
 
 /// Adds a statement to those every pool connection prepares (Query's constructor calls it).
 void RegisterStatement(const Statement& statement);
@@ -27,7 +29,9 @@ class Query {
   using Row = R;
 
   Query(std::string_view name, std::string_view sql, Access access)
-      : statement_{name, sql, access == Access::kReads, ParamCount<P>(), R::kColumns} {
+      : statement_{
+            name,       sql, access != Access::kChanges, access == Access::kScans, ParamCount<P>(),
+            R::kColumns} {
     storage::RegisterStatement(statement_);
   }
   Query(const Query&) = delete;

@@ -91,9 +91,11 @@ struct ListStatements {
                              rows(absl::StrCat(filter, " AND ", beyond(7)), "$6"))};
         text[2] = {all_name, statement(kCountAll, bounded(""))};
         text[3] = {all_name + "_after", statement("$4::int8", bounded(" WHERE " + beyond(2)))};
-        first[index] = std::make_unique<ListUsersQuery>(text[0].name, text[0].sql, Access::kReads);
+        // A filtered page walks the order's index until enough users match (all of it, for a
+        // filter nobody matches): a scan. An unfiltered one reads at most kMaxPageRows.
+        first[index] = std::make_unique<ListUsersQuery>(text[0].name, text[0].sql, Access::kScans);
         after[index] =
-            std::make_unique<ListUsersAfterQuery>(text[1].name, text[1].sql, Access::kReads);
+            std::make_unique<ListUsersAfterQuery>(text[1].name, text[1].sql, Access::kScans);
         all_first[index] =
             std::make_unique<ListAllUsersQuery>(text[2].name, text[2].sql, Access::kReads);
         all_after[index] =
@@ -168,8 +170,8 @@ const std::string* const kSearchAfterSql =
                                     " WHERE (rank, username, id) > ($6::int, $7::text, $8::uuid)"));
 
 const Query<SearchUsersParams, ListedUserRow> kSearchUsers{"search_users", *kSearchSql,
-                                                           Access::kReads};
+                                                           Access::kScans};
 const Query<SearchUsersAfterParams, ListedUserRow> kSearchUsersAfter{
-    "search_users_after", *kSearchAfterSql, Access::kReads};
+    "search_users_after", *kSearchAfterSql, Access::kScans};
 
 }  // namespace usersvc::storage::queries

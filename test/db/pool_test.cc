@@ -21,13 +21,16 @@ const Statement kDivide{"divide", "SELECT 100 / $1::int", /*read_only=*/true};
 const Statement kSleep{"sleep", "SELECT pg_sleep($1::float8), 1", /*read_only=*/true};
 // Not a change, but the pool cannot tell: declared as one, it is treated as one.
 const Statement kSleepingChange{"sleeping_change", "SELECT pg_sleep($1::float8), 2"};
+// Stands for a search: a read declared as one that may go through a whole table.
+const Statement kSleepingScan{"sleeping_scan", "SELECT pg_sleep($1::float8), 3",
+                              /*read_only=*/true, /*scans=*/true};
 
 PoolOptions TestPoolOptions(int connections) {
   PoolOptions options;
   options.conninfo = TestDatabaseUrl();
   options.connections = connections;
   options.application_name = "usersvc-test-" + UniqueSuffix();
-  options.statements = {kEcho, kDivide, kSleep, kSleepingChange};
+  options.statements = {kEcho, kDivide, kSleep, kSleepingChange, kSleepingScan};
   return options;
 }
 
@@ -59,6 +62,7 @@ TEST_CASE("hundreds of queries in flight over two connections all complete with 
   for (int i = 0; i < kQueries; ++i) {
     REQUIRE(results[i].wait_for(std::chrono::seconds(20)) == std::future_status::ready);
     Result result = results[i].get();
+    INFO(result.status().ToString());
     REQUIRE(result.ok());
     CHECK(result.Int64(0, 0) == i);
   }
@@ -222,6 +226,105 @@ TEST_CASE("stopping the pool answers every queued query") {
   CHECK(running.wait_for(std::chrono::seconds(1)) == std::future_status::ready);
   CHECK(waiting.get().status().code() == absl::StatusCode::kUnavailable);
   CHECK(ExecuteAsync(pool, kEcho, {"1"}).get().status().code() == absl::StatusCode::kUnavailable);
+}
+
+TEST_CASE("while a burst of scans holds the scan connections, lookups are answered at once") {
+  PoolOptions options = TestPoolOptions(3);
+  options.scan_connections = 1;
+  Pool pool(std::move(options));
+  pool.Start();
+  REQUIRE(WaitReady(pool, 3));
+  std::vector<std::future<Result>> scans;
+  for (int i = 0; i < 4; ++i) scans.push_back(ExecuteAsync(pool, kSleepingScan, {"0.5"}));
+  std::vector<std::future<Result>> lookups;
+  for (int i = 0; i < 100; ++i) lookups.push_back(ExecuteAsync(pool, kEcho, {std::to_string(i)}));
+  for (int i = 0; i < 100; ++i) {
+    Result result = lookups[i].get();
+    REQUIRE(result.ok());
+    CHECK(result.Int64(0, 0) == i);
+  }
+  // Every lookup was answered before the first scan could have finished.
+  CHECK(scans.front().wait_for(std::chrono::seconds(0)) == std::future_status::timeout);
+  for (auto& scan : scans) {
+    Result result = scan.get();
+    REQUIRE(result.ok());
+    CHECK(result.Int64(0, 1) == 3);
+  }
+}
+
+TEST_CASE("scans run one at a time on each scan connection, in the order they came") {
+  PoolOptions options = TestPoolOptions(3);
+  options.scan_connections = 1;
+  Pool pool(std::move(options));
+  pool.Start();
+  REQUIRE(WaitReady(pool, 3));
+  const absl::Time start = absl::Now();
+  std::vector<absl::Time> finished(4);
+  std::vector<std::future<Result>> scans;
+  for (int i = 0; i < 4; ++i) {
+    auto promise = std::make_shared<std::promise<Result>>();
+    scans.push_back(promise->get_future());
+    pool.Execute(kSleepingScan, {"0.2"}, In(absl::Seconds(10)),
+                 [promise, &finished, i](Result result) {
+                   finished[i] = absl::Now();
+                   promise->set_value(std::move(result));
+                 });
+  }
+  for (auto& scan : scans) REQUIRE(scan.get().ok());
+  // Side by side they would all be done after 0.2 s; on one connection the last waits for three.
+  CHECK(finished[3] - start >= absl::Milliseconds(800));
+  for (int i = 1; i < 4; ++i) CHECK(finished[i] - finished[i - 1] >= absl::Milliseconds(200));
+}
+
+TEST_CASE("a scan whose deadline passes while it waits for a scan connection is never sent") {
+  PoolOptions options = TestPoolOptions(2);
+  options.scan_connections = 1;
+  Pool pool(std::move(options));
+  pool.Start();
+  REQUIRE(WaitReady(pool, 2));
+  auto running = ExecuteAsync(pool, kSleepingScan, {"0.6"});
+  auto next = ExecuteAsync(pool, kSleepingScan, {"0"});  // pipelined behind it
+  auto waiting = ExecuteAsync(pool, kSleepingScan, {"0"}, In(absl::Milliseconds(100)));
+  REQUIRE(waiting.wait_for(std::chrono::milliseconds(450)) == std::future_status::ready);
+  Result expired = waiting.get();
+  CHECK(expired.status().code() == absl::StatusCode::kDeadlineExceeded);
+  CHECK(expired.sqlstate().empty());  // PostgreSQL never saw it
+  CHECK(running.get().ok());
+  CHECK(next.get().ok());
+}
+
+TEST_CASE("with one connection, scans and lookups share it and all complete") {
+  Pool pool(TestPoolOptions(1));
+  pool.Start();
+  REQUIRE(WaitReady(pool, 1));
+  std::vector<std::future<Result>> results;
+  for (int i = 0; i < 20; ++i) {
+    results.push_back(i % 2 == 0 ? ExecuteAsync(pool, kSleepingScan, {"0"})
+                                 : ExecuteAsync(pool, kEcho, {std::to_string(i)}));
+  }
+  for (int i = 0; i < 20; ++i) {
+    Result result = results[i].get();
+    REQUIRE(result.ok());
+    CHECK(result.Int64(0, i % 2 == 0 ? 1 : 0) == (i % 2 == 0 ? 3 : i));
+  }
+}
+
+TEST_CASE("stopping the pool answers the scans waiting for a scan connection") {
+  PoolOptions options = TestPoolOptions(2);
+  options.scan_connections = 1;
+  Pool pool(std::move(options));
+  pool.Start();
+  REQUIRE(WaitReady(pool, 2));
+  std::vector<std::future<Result>> scans;
+  for (int i = 0; i < 4; ++i) scans.push_back(ExecuteAsync(pool, kSleepingScan, {"0.2"}));
+  for (int i = 0; i < 200 && pool.queued() != 2; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  CHECK(pool.queued() == 2);  // two sent to the scan connection, two waiting for it
+  pool.Stop();
+  for (int i = 2; i < 4; ++i) {
+    CHECK(scans[i].get().status().code() == absl::StatusCode::kUnavailable);
+  }
 }
 
 }  // namespace
