@@ -74,6 +74,15 @@ bool PgConnection::HasBufferedInput() const {
 
 bool PgConnection::ConsumeInput() { return PQconsumeInput(conn_) == 1 && !IsBroken(); }
 
+bool PgConnection::TakeNotifications() {
+  bool any = false;
+  while (PGnotify* notify = PQnotifies(conn_)) {
+    any = true;
+    PQfreemem(notify);
+  }
+  return any;
+}
+
 std::string PgConnection::ErrorMessage() const {
   if (conn_ == nullptr) return "no connection";
   return std::string(absl::StripTrailingAsciiWhitespace(PQerrorMessage(conn_)));

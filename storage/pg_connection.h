@@ -45,6 +45,8 @@ class PgConnection {
   /// True when TLS has decrypted bytes buffered that libpq has not read yet: the socket will not
   /// report them, so read again.
   bool HasBufferedInput() const;
+  /// Whether a NOTIFY has arrived since the last call (read by ConsumeInput); takes them all.
+  bool TakeNotifications();
   /// The next result, owned by the caller; nullptr marks the end of one query's results.
   PgResultPtr NextResult() { return PgResultPtr(PQgetResult(conn_)); }
   bool IsBroken() const { return conn_ == nullptr || PQstatus(conn_) == CONNECTION_BAD; }

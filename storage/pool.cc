@@ -106,6 +106,7 @@ struct Pool::Slot {
   uint64_t lookup_attempt = 0;
   absl::Time retry_at = absl::InfinitePast();
   absl::Time connect_deadline = absl::InfiniteFuture();
+  bool listening = false;  // LISTEN has taken effect on this connection
 
   void Push(InFlight query) {
     if (in_flight.empty()) head_since = query.sent;
@@ -125,6 +126,8 @@ Pool::Pool(PoolOptions options)
     : options_(std::move(options)),
       scan_connections_(ScanConnections(options_)),
       statement_timeout_(options_.max_statement_time),
+      listen_sql_("LISTEN \"" + options_.listen_channel + "\""),
+      listen_statement_{"usersvc_listen", listen_sql_, /*read_only=*/true},
       connect_timeout_(ConnectTimeoutOf(options_.conninfo, options_.connect_timeout)) {
   absl::StatusOr<std::vector<ConnectTarget>> targets =
       ConnectTargets(options_.conninfo, options_.tcp);
@@ -387,6 +390,11 @@ void Pool::OnConnected(Slot& slot) {
     FailConnection(slot, "prepare could not be sent");
     return;
   }
+  if (slot.index == 0 && !options_.listen_channel.empty() &&
+      (!prepare(listen_statement_) || !SendListen(slot))) {
+    FailConnection(slot, "LISTEN could not be sent");
+    return;
+  }
   slot.state = Slot::State::kReady;
   slot.failures = 0;
   slot.tried_this_round = 0;
@@ -398,6 +406,25 @@ void Pool::OnConnected(Slot& slot) {
   Log(LogLevel::kInfo, "database connection ready",
       {{"connection", slot.index}, {"host", Where(slot)}});
   FlushAndWatch(slot);
+}
+
+bool Pool::SendListen(Slot& slot) {
+  if (!slot.conn.SendQuery(listen_statement_, {})) return false;
+  // From its answer on, every notification on the channel reaches this connection.
+  slot.Push({&listen_statement_,
+             [this, &slot](Result result) {
+               if (!result.ok()) {
+                 // Lost with its connection (no SQLSTATE): that failure is already under way.
+                 if (result.sqlstate().empty()) return;
+                 Log(LogLevel::kError, "LISTEN failed",
+                     {{"channel", options_.listen_channel}, {"sqlstate", result.sqlstate()}});
+                 return FailConnection(slot, "LISTEN failed");
+               }
+               slot.listening = true;
+               if (options_.on_listening) options_.on_listening(true);
+             },
+             Phase::kAwaitResult, std::nullopt, absl::Now(), connect_timeout_});
+  return true;
 }
 
 void Pool::SetReadyCount(int delta) {
@@ -423,7 +450,11 @@ void Pool::HandleEvents(Slot& slot, uint32_t events) {
         FailConnection(slot, "connection lost");
         return;
       }
+      bool notified = slot.conn.TakeNotifications();
       ReadResults(slot);
+      // libpq parses a notification that arrived behind a result only as the result is read.
+      notified = (slot.state == Slot::State::kReady && slot.conn.TakeNotifications()) || notified;
+      if (notified && options_.on_notification) options_.on_notification();
     } while (slot.state == Slot::State::kReady && slot.conn.HasBufferedInput());
   }
 }
@@ -727,6 +758,11 @@ void Pool::FailConnection(Slot& slot, std::string_view why) {
           absl::Milliseconds(50) * (1 << std::min(slot.failures - 1, 10)), options_.max_backoff);
       slot.retry_at = absl::Now() + backoff * absl::Uniform(random, 0.8, 1.2);
     }
+  }
+
+  if (slot.listening) {
+    slot.listening = false;
+    if (options_.on_listening) options_.on_listening(false);
   }
 
   std::deque<Slot::InFlight> lost;

@@ -63,6 +63,14 @@ struct PoolOptions {
   /// Called on the pool thread when the first connection becomes ready and when the last one is
   /// lost (true, false), so health can follow at once. Must not block.
   absl::AnyInvocable<void(bool any_ready)> on_availability;
+  /// A channel the pool's first connection LISTENs on (a pool kept for an event feed); empty:
+  /// none. on_listening(true) once LISTEN has taken effect (every notification from then on
+  /// arrives), on_listening(false) when that connection is lost (notifications may have been
+  /// missed until the next true); on_notification after each read that brought any. On the pool
+  /// thread; they must not block.
+  std::string listen_channel;
+  absl::AnyInvocable<void(bool listening)> on_listening;
+  absl::AnyInvocable<void()> on_notification;
   absl::Duration max_backoff = absl::Seconds(2);
   /// How host names are looked up, on a resolver thread per name ("<thread_name>-dns"):
   /// getaddrinfo, or a slow stand-in in tests.
@@ -123,6 +131,8 @@ class Pool final : public Store {
   /// "host:port", with the address tried for a host name, for logs.
   std::string Where(const Slot& slot) const;
   void OnConnected(Slot& slot);
+  /// Prepares and sends LISTEN on `slot`; false when libpq refused.
+  bool SendListen(Slot& slot);
   void HandleEvents(Slot& slot, uint32_t events);
   void ReadResults(Slot& slot);
   void Dispatch();
@@ -146,6 +156,8 @@ class Pool final : public Store {
   PoolOptions options_;  // the hooks are called, so not const
   const int scan_connections_;
   const StatementTimeout statement_timeout_;
+  const std::string listen_sql_;        // LISTEN on options_.listen_channel
+  const Statement listen_statement_;    // of listen_sql_
   std::vector<ConnectTarget> targets_;  // one per host of the conninfo, tried in turn
   absl::Status targets_error_;          // the conninfo could not be split: every call fails
   absl::Duration connect_timeout_;

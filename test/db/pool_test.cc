@@ -327,5 +327,56 @@ TEST_CASE("stopping the pool answers the scans waiting for a scan connection") {
   }
 }
 
+// A change to the pool (it cannot tell): the notification goes out at its commit, and reaches a
+// listening connection right behind the statement's own result.
+const Statement kNotify{"notify", "SELECT pg_notify($1, '')"};
+
+/// Polls `done` every 10 ms for up to 10 s.
+template <typename Predicate>
+bool Eventually(Predicate done) {
+  for (int i = 0; i < 1000 && !done(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return done();
+}
+
+TEST_CASE("a listening pool hears each notification, its own too, and says when it listens") {
+  const std::string channel = "usersvc_test_" + UniqueSuffix();
+  PoolOptions options = TestPoolOptions(1);
+  const std::string application_name = options.application_name;
+  options.statements.push_back(kNotify);
+  options.listen_channel = channel;
+  std::atomic<bool> listening = false;
+  std::atomic<int> listening_changes = 0;
+  std::atomic<int> notifications = 0;
+  options.on_listening = [&](bool on) {
+    listening = on;
+    ++listening_changes;
+  };
+  options.on_notification = [&] { ++notifications; };
+  Pool pool(std::move(options));
+  pool.Start();
+  REQUIRE(Eventually([&] { return listening.load(); }));
+
+  test::BlockingDb other;
+  other.Query("SELECT pg_notify($1, '')", {channel});
+  CHECK(Eventually([&] { return notifications >= 1; }));
+  // Its own: the notification arrives in the same read as the statement's result.
+  const int before_own = notifications;
+  Result own = ExecuteAsync(pool, kNotify, {channel}).get();
+  REQUIRE(own.ok());
+  CHECK(Eventually([&] { return notifications > before_own; }));
+
+  // Its connection killed: it says so, reconnects, listens again, and hears what follows.
+  CHECK(other.Scalar("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+                     " WHERE application_name = $1",
+                     {application_name}) == "1");
+  CHECK(Eventually([&] { return listening_changes >= 3 && listening; }));
+  const int before_reconnect = notifications;
+  other.Query("SELECT pg_notify($1, '')", {channel});
+  CHECK(Eventually([&] { return notifications > before_reconnect; }));
+  pool.Stop();
+}
+
 }  // namespace
 }  // namespace usersvc::storage
