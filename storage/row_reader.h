@@ -22,6 +22,10 @@ class RowReader {
     if (NextIsNull()) return Skip(1), std::nullopt;
     return Int64();
   }
+  std::optional<std::string_view> OptionalText() {
+    if (NextIsNull()) return Skip(1), std::nullopt;
+    return Text();
+  }
   std::optional<bool> OptionalBool() {
     if (NextIsNull()) return Skip(1), std::nullopt;
     return Bool();

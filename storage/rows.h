@@ -146,6 +146,34 @@ struct NoRow {
   static NoRow Read(RowReader&) { return {}; }
 };
 
+/// A row of the outbox feed (queries/events.h): an event, or none (`id` nullopt) with only the
+/// feed's marks.
+struct EventFeedRow {
+  static constexpr int kColumns = 7;
+  static EventFeedRow Read(RowReader& columns) {
+    EventFeedRow row;
+    row.horizon = columns.OptionalInt64();
+    row.pruned_through = columns.Int64();
+    row.id = columns.OptionalInt64();
+    if (!row.id) return row;
+    row.event_type = columns.Text();
+    row.user_id = columns.OptionalText();
+    row.payload_json = columns.Text();
+    row.created_at_micros = columns.Int64();
+    return row;
+  }
+
+  /// Every event with an id up to this has ended its transaction: nullopt when a writer held the
+  /// read up.
+  std::optional<int64_t> horizon;
+  int64_t pruned_through = 0;  // the highest id ever deleted from the outbox
+  std::optional<int64_t> id;
+  std::string_view event_type;
+  std::optional<std::string_view> user_id;
+  std::string_view payload_json;
+  int64_t created_at_micros = 0;
+};
+
 /// The health probe's SELECT 1.
 struct ProbeRow {
   static constexpr int kColumns = 1;
