@@ -16,6 +16,9 @@ constexpr std::pair<std::string_view, Scope> kMethodScopes[] = {
     {"GetAddress", Scope::kRead},
     {"ListAddresses", Scope::kRead},
     {"GetUserPreferences", Scope::kRead},
+    // The outbox as a stream: what the reads show, as it changes. Tokens stay out of it unless
+    // the caller also holds kEventTokens (PrivilegeScope below).
+    {"WatchUserEvents", Scope::kRead},
     // Changes to users, addresses and preferences.
     {"CreateUser", Scope::kWrite},
     {"UpdateUser", Scope::kWrite},
@@ -41,6 +44,11 @@ std::optional<Scope> RequiredScope(std::string_view method_name) {
   for (const auto& [name, scope] : kMethodScopes) {
     if (name == method_name) return scope;
   }
+  return std::nullopt;
+}
+
+std::optional<Scope> PrivilegeScope(std::string_view method_name) {
+  if (method_name == "WatchUserEvents") return Scope::kEventTokens;
   return std::nullopt;
 }
 

@@ -12,4 +12,8 @@ namespace usersvc::auth {
 /// method of the descriptor is missing here, so a new RPC cannot be left open by mistake.
 std::optional<Scope> RequiredScope(std::string_view method_name);
 
+/// The scope that lets a caller of the method see what others do not (WatchUserEvents: the raw
+/// tokens in event payloads); nullopt for a method that shows everyone the same.
+std::optional<Scope> PrivilegeScope(std::string_view method_name);
+
 }  // namespace usersvc::auth

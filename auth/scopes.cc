@@ -12,12 +12,14 @@ std::string_view ScopeName(Scope scope) {
       return "user.write";
     case Scope::kCredentials:
       return "user.credentials";
+    case Scope::kEventTokens:
+      return "user.events.tokens";
   }
   return "?";
 }
 
 std::optional<Scope> ScopeNamed(std::string_view name) {
-  for (Scope scope : {Scope::kRead, Scope::kWrite, Scope::kCredentials}) {
+  for (Scope scope : {Scope::kRead, Scope::kWrite, Scope::kCredentials, Scope::kEventTokens}) {
     if (name == ScopeName(scope)) return scope;
   }
   return std::nullopt;

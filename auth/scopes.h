@@ -12,6 +12,9 @@ enum class Scope : uint8_t {
   kRead = 1 << 0,         // "user.read": the lookups, lists and searches
   kWrite = 1 << 1,        // "user.write": changes to users, addresses and preferences
   kCredentials = 1 << 2,  // "user.credentials": passwords and email verification
+  // "user.events.tokens": WatchUserEvents keeps the raw tokens in the payloads it sends (with
+  // --watch_include_tokens); no RPC needs it to be called.
+  kEventTokens = 1 << 3,
 };
 
 /// A caller's scopes, as a small bit set.

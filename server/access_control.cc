@@ -205,7 +205,9 @@ absl::StatusOr<AccessControl::Caller> AccessControl::Authenticate(
                                                 : "no credentials: present a client certificate"));
 }
 
-absl::Status AccessControl::Admit(const grpc::ServerContext& context, const MethodAccess& access) {
+absl::Status AccessControl::Admit(const grpc::ServerContext& context, const MethodAccess& access,
+                                  bool* privileged) {
+  if (privileged != nullptr) *privileged = access.privilege.has_value() && !authenticates_;
   if (access.kind == MethodAccess::Kind::kOpen || (!authenticates_ && !limiter_)) {
     return absl::OkStatus();
   }
@@ -219,6 +221,9 @@ absl::Status AccessControl::Admit(const grpc::ServerContext& context, const Meth
                                                 std::string(auth::ScopeName(access.scope))));
     }
     rate_key = std::move(caller->identity);
+    if (privileged != nullptr) {
+      *privileged = access.privilege.has_value() && caller->scopes.Has(*access.privilege);
+    }
   } else if (std::optional<Caller> caller = CertificateCaller(context)) {
     rate_key = std::move(caller->identity);
   } else {

@@ -30,6 +30,9 @@ struct MethodAccess {
   };
   Kind kind = Kind::kOpen;
   auth::Scope scope = auth::Scope::kRead;  // with kNeedsScope
+  /// With kNeedsScope: a second scope that lets the handler show the caller more
+  /// (auth::PrivilegeScope).
+  std::optional<auth::Scope> privilege;
 };
 
 struct AccessOptions {
@@ -61,7 +64,11 @@ class AccessControl {
   /// google.rpc.RetryInfo (over the rate limit). Called on a CQ thread: it costs at most one
   /// signature check, against keys parsed when the JWKS was loaded, and none for a token it has
   /// verified before (auth/token_cache.h).
-  absl::Status Admit(const grpc::ServerContext& context, const MethodAccess& access);
+  /// With `privileged`, whether an admitted caller holds the method's privilege scope is stored
+  /// there: true when callers are not authenticated (everyone is trusted alike), false when the
+  /// method has none.
+  absl::Status Admit(const grpc::ServerContext& context, const MethodAccess& access,
+                     bool* privileged = nullptr);
 
  private:
   struct Caller {

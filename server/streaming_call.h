@@ -5,7 +5,9 @@
 #include <deque>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
+#include <utility>
 
 #include <absl/time/clock.h>
 #include <grpcpp/grpcpp.h>
@@ -59,7 +61,7 @@ class ServerStreamingCall {
     bool Write(Response message) override {
       std::lock_guard lock(mutex_);
       if (ending_) return false;
-      if (queue_.size() >= kMaxQueuedStreamMessages) {
+      if (queue_.size() >= max_queued_) {
         queue_.clear();
         EndLocked(absl::ResourceExhaustedError("the client reads too slowly for this stream"));
         return false;
@@ -74,6 +76,23 @@ class ServerStreamingCall {
       EndLocked(std::move(status));
     }
 
+    void SetMaxQueued(size_t messages) override {
+      std::lock_guard lock(mutex_);
+      max_queued_ = messages;
+    }
+
+    void WhenDrained(absl::AnyInvocable<void()> then) override {
+      {
+        std::lock_guard lock(mutex_);
+        if (ending_) return;
+        if (writing_ || !queue_.empty()) {
+          when_drained_ = std::move(then);
+          return;
+        }
+      }
+      then();
+    }
+
     // The call's side, on its completion queue's thread.
     /// Lets the call post: until then (the request is still being set up) nothing is sent.
     void Open() {
@@ -82,13 +101,19 @@ class ServerStreamingCall {
       PumpLocked();
     }
     void OnWritten(bool ok) {
-      std::lock_guard lock(mutex_);
-      writing_ = false;
-      if (!ok) {  // the stream is broken: the client went away or the call was cancelled
-        queue_.clear();
-        EndLocked(absl::CancelledError("the client went away"));
+      absl::AnyInvocable<void()> drained;
+      {
+        std::lock_guard lock(mutex_);
+        writing_ = false;
+        if (!ok) {  // the stream is broken: the client went away or the call was cancelled
+          queue_.clear();
+          EndLocked(absl::CancelledError("the client went away"));
+        }
+        PumpLocked();
+        if (!writing_ && queue_.empty() && !ending_)
+          drained = std::exchange(when_drained_, nullptr);
       }
-      PumpLocked();
+      if (drained) drained();
     }
     /// AsyncNotifyWhenDone: cancelled (client gone, deadline, server shutdown) or complete.
     void OnCallDone() {
@@ -107,6 +132,7 @@ class ServerStreamingCall {
     void EndLocked(absl::Status status) {
       if (ending_) return;
       ending_ = true;
+      when_drained_ = nullptr;  // whoever paced itself on it stops here
       final_status_ = std::move(status);
       PumpLocked();
     }
@@ -127,6 +153,8 @@ class ServerStreamingCall {
     std::mutex mutex_;
     ServerStreamingCall* call_;  // guarded; null once the call may be freed
     std::deque<Response> queue_;
+    size_t max_queued_ = kMaxQueuedStreamMessages;
+    absl::AnyInvocable<void()> when_drained_;  // run once queue_ empties
     absl::Status final_status_;
     bool open_ = false;
     bool writing_ = false;
@@ -162,12 +190,14 @@ class ServerStreamingCall {
       writer_->Finish(absl::UnavailableError("server is shutting down"));
       return;
     }
-    if (absl::Status admitted = env_.access->Admit(context_, method_.access); !admitted.ok()) {
+    bool privileged = false;
+    if (absl::Status admitted = env_.access->Admit(context_, method_.access, &privileged);
+        !admitted.ok()) {
       writer_->Finish(std::move(admitted));
       return;
     }
-    kHandler(*env_.services, callbacks::StreamExchange<Request, Response>{&request_, writer_,
-                                                                          DeadlineOf(context_)});
+    kHandler(*env_.services, callbacks::StreamExchange<Request, Response>{
+                                 &request_, writer_, DeadlineOf(context_), privileged});
   }
 
   // Under the writer's lock, on whichever thread wrote or ended the stream.

@@ -29,7 +29,7 @@ TEST_CASE("Every UserService RPC needs a scope, and reads, writes and credential
   const auto* service = google::protobuf::DescriptorPool::generated_pool()->FindServiceByName(
       user::v1::UserService::service_full_name());
   REQUIRE(service != nullptr);
-  REQUIRE(service->method_count() == 23);
+  REQUIRE(service->method_count() == 24);  // the contract's 23 and WatchUserEvents
   for (int i = 0; i < service->method_count(); ++i) {
     const std::string name = service->method(i)->name();
     INFO(name);
@@ -40,8 +40,17 @@ TEST_CASE("Every UserService RPC needs a scope, and reads, writes and credential
     const bool credentials =
         name.find("Password") != std::string::npos || name.find("Verif") != std::string::npos;
     const bool read = name.rfind("Get", 0) == 0 || name.rfind("List", 0) == 0 ||
-                      name.rfind("Search", 0) == 0 || name == "HealthCheck";
+                      name.rfind("Search", 0) == 0 || name.rfind("Watch", 0) == 0 ||
+                      name == "HealthCheck";
     CHECK(*scope == (credentials ? Scope::kCredentials : read ? Scope::kRead : Scope::kWrite));
+    // Only the event stream shows a privileged caller more (the raw tokens), and by a scope of
+    // its own rather than one that grants calls.
+    const std::optional<Scope> privilege = usersvc::auth::PrivilegeScope(name);
+    if (name == "WatchUserEvents") {
+      CHECK(privilege == Scope::kEventTokens);
+    } else {
+      CHECK_FALSE(privilege.has_value());
+    }
   }
   CHECK_FALSE(usersvc::auth::RequiredScope("NoSuchMethod").has_value());
 }
