@@ -62,6 +62,10 @@ ABSL_FLAG(std::string, rate_limit, "0",
           "are told apart by identity, by peer address when nothing is authenticated. 0: off "
           "(env USER_SVC_RATE_LIMIT)");
 ABSL_FLAG(bool, reflection, true, "serve gRPC server reflection (env USER_SVC_REFLECTION)");
+ABSL_FLAG(bool, watch_include_tokens, false,
+          "WatchUserEvents keeps the raw verification and reset tokens in payloads, for callers "
+          "with user.events.tokens when callers are authenticated (env "
+          "USER_SVC_WATCH_INCLUDE_TOKENS)");
 ABSL_FLAG(int, grpc_memory_mb, 0,
           "memory gRPC may hold for connections and requests in flight before it stops reading "
           "(a resource quota); 0 = a quarter of the container's memory limit, or 512 without one "
@@ -120,6 +124,13 @@ absl::Status ApplyEnvironment() {
     }
     absl::SetFlag(&FLAGS_reflection, enabled);
   }
+  if (const char* value = env("USER_SVC_WATCH_INCLUDE_TOKENS")) {
+    bool enabled = false;
+    if (!absl::SimpleAtob(value, &enabled)) {
+      return absl::InvalidArgumentError("USER_SVC_WATCH_INCLUDE_TOKENS: not true or false");
+    }
+    absl::SetFlag(&FLAGS_watch_include_tokens, enabled);
+  }
   for (auto status : {set_int(FLAGS_cq_threads, "USER_SVC_CQ_THREADS"),
                       set_int(FLAGS_db_connections, "USER_SVC_DB_CONNECTIONS"),
                       set_int(FLAGS_db_scan_connections, "USER_SVC_DB_SCAN_CONNECTIONS"),
@@ -171,6 +182,7 @@ absl::StatusOr<Config> LoadConfig(int argc, char** argv) {
   if (!rate_limit.ok()) return rate_limit.status();
   config.access.rate_limit = *rate_limit;
   config.reflection = absl::GetFlag(FLAGS_reflection);
+  config.watch_include_tokens = absl::GetFlag(FLAGS_watch_include_tokens);
   const int grpc_memory_mb = absl::GetFlag(FLAGS_grpc_memory_mb);
   if (grpc_memory_mb < 0)
     return absl::InvalidArgumentError("--grpc_memory_mb: must not be negative");
@@ -227,6 +239,7 @@ void LogConfig(const Config& config) {
                                                   : "jwt and client certificates"},
        {"rate_limit", config.access.rate_limit.per_second},
        {"reflection", config.reflection ? "on" : "off"},
+       {"watch_include_tokens", config.watch_include_tokens ? "on" : "off"},
        {"grpc_memory_mb", static_cast<int64_t>(config.grpc_memory_bytes >> 20)},
        {"tls", config.tls.cert.empty()        ? "off"
                : config.tls.client_ca.empty() ? "on"

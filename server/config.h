@@ -27,6 +27,9 @@ struct Config {
   std::string metrics_listen;  // empty: no /metrics
   AccessOptions access;
   bool reflection;
+  /// WatchUserEvents may send the payloads' raw tokens (to callers with user.events.tokens when
+  /// callers are authenticated); off: the "token" key is always removed.
+  bool watch_include_tokens;
   size_t grpc_memory_bytes;
   LogLevel log_level;
   /// Positional arguments left after the flags ("migrate").

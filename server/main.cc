@@ -17,12 +17,14 @@
 #include "base/log.h"
 #include "callbacks/domain/cpu_pool.h"
 #include "callbacks/domain/crypto.h"
+#include "callbacks/domain/event_feed.h"
 #include "callbacks/domain/health_monitor.h"
 #include "callbacks/handlers/health.h"
 #include "server/config.h"
 #include "server/server.h"
 #include "storage/migrations.h"
 #include "storage/pool.h"
+#include "storage/queries/events.h"
 #include "storage/query.h"
 #include "storage/thread_name.h"
 
@@ -118,6 +120,23 @@ int Serve(const server::Config& config, const sigset_t& signals) {
     metrics.WatchPool("replica", *replica_pool);
   }
   storage::Pool& read_pool = replica_pool ? *replica_pool : pool;
+  // The outbox feed's own connection to the primary: it LISTENs, and reads what each
+  // notification announces, so that the feed's reads never queue behind calls (and the fan-out
+  // to every stream runs on its thread, not on the primary pool's).
+  callbacks::EventFeed* feed_target = nullptr;  // set before the pool starts
+  storage::PoolOptions events_options = pool_options("events", config.database_url);
+  events_options.application_name = "usersvc-events";  // for pg_stat_activity
+  events_options.connections = 1;
+  events_options.scan_connections = 1;
+  events_options.statements = {storage::queries::kEventFeed.statement()};
+  events_options.listen_channel = "usersvc_user_events";
+  events_options.on_listening = [&feed_target](bool listening) {
+    feed_target->OnListening(listening);
+  };
+  events_options.on_notification = [&feed_target] { feed_target->OnNotification(); };
+  storage::Pool events_pool(std::move(events_options));
+  callbacks::EventFeed feed(events_pool);
+  feed_target = &feed;
   callbacks::CpuPool cpu(config.cq_threads, config.cq_threads * kQueuedHashesPerThread);
 
   if (config.page_token_key.empty()) {
@@ -126,8 +145,9 @@ int Serve(const server::Config& config, const sigset_t& signals) {
   }
   const callbacks::PageTokens page_tokens(config.page_token_key);
   callbacks::UserLookups lookups(read_pool);
-  callbacks::Services services{pool,        read_pool, cpu,      health,
-                               page_tokens, lookups,   kVersion, absl::Now()};
+  callbacks::Services services{
+      pool,    read_pool, cpu,         health, page_tokens,
+      lookups, kVersion,  absl::Now(), &feed,  config.watch_include_tokens};
   probe_target = &services;
 
   server::ServerOptions server_options;
@@ -158,6 +178,7 @@ int Serve(const server::Config& config, const sigset_t& signals) {
   if (!stop) {
     pool.Start();
     if (replica_pool) replica_pool->Start();
+    events_pool.Start();
     callbacks::ProbeDatabase(services);  // answered once the first connection is up
     while (!stop) stop = WaitForSignal(signals, absl::InfiniteDuration());
   }
@@ -182,6 +203,7 @@ int Serve(const server::Config& config, const sigset_t& signals) {
     metrics.StopServing();  // no scrape may read the pools once they stop
     pool.Stop();
     if (replica_pool) replica_pool->Stop();
+    events_pool.Stop();
     cpu.Stop();
   });
   Log(LogLevel::kInfo, "stopped");

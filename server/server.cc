@@ -7,6 +7,7 @@
 #include "auth/method_scopes.h"
 #include "base/log.h"
 #include "callbacks/handlers/addresses.h"
+#include "callbacks/handlers/events.h"
 #include "callbacks/handlers/health.h"
 #include "callbacks/handlers/listing.h"
 #include "callbacks/handlers/passwords.h"
@@ -86,6 +87,7 @@ absl::Status Server::Register(grpc::Service& service, std::string_view service_n
             fmt::format("{}.{} has no scope in auth/method_scopes.cc", service_name, entry.name));
       }
       access.scope = *scope;
+      access.privilege = auth::PrivilegeScope(entry.name);
     }
     methods_.push_back({&service, std::string(service_name), std::string(entry.name),
                         &options_.metrics->ForMethod(service_name, entry.name, CallType(*method)),
@@ -131,6 +133,8 @@ absl::Status Server::Start() {
        &UnaryCall<&Users::RequestGetUserPreferences, &cb::GetUserPreferences>::Arm},
       {"UpdateUserPreferences",
        &UnaryCall<&Users::RequestUpdateUserPreferences, &cb::UpdateUserPreferences>::Arm},
+      {"WatchUserEvents",
+       &ServerStreamingCall<&Users::RequestWatchUserEvents, &cb::WatchUserEvents>::Arm},
   };
   static constexpr MethodEntry kHealthMethods[] = {
       {.name = "Check",
@@ -227,6 +231,7 @@ void Server::PollLoop(grpc::ServerCompletionQueue* cq) {
 void Server::OnProbeAlarm(bool ok) {
   if (!ok) return;  // cancelled at shutdown
   callbacks::ProbeDatabase(services_);
+  if (services_.events != nullptr) services_.events->Tick();
   // Housekeeping rides on the same timer: once a minute.
   if (++probes_ % 60 == 0) callbacks::PurgeExpired(services_);
   std::lock_guard lock(probe_mutex_);

@@ -5,6 +5,7 @@
 #include <absl/time/time.h>
 
 #include "callbacks/domain/cpu_pool.h"
+#include "callbacks/domain/event_feed.h"
 #include "callbacks/domain/health_monitor.h"
 #include "callbacks/domain/page_tokens.h"
 #include "callbacks/domain/user_lookups.h"
@@ -26,6 +27,12 @@ struct Services {
   UserLookups& lookups;
   std::string version;
   absl::Time started_at;
+  /// The outbox feed behind WatchUserEvents (the events pool's); null where nothing streams
+  /// (the handlers' unit tests).
+  EventFeed* events = nullptr;
+  /// --watch_include_tokens: event streams may carry the payloads' raw tokens (to callers with
+  /// user.events.tokens when callers are authenticated).
+  bool watch_include_tokens = false;
 };
 
 }  // namespace usersvc::callbacks

@@ -204,7 +204,63 @@ TEST_CASE("Every UserService RPC needs its scope: without it PERMISSION_DENIED, 
     CHECK(CallByName(generic, method, "") == grpc::StatusCode::UNAUTHENTICATED);
   }
   CHECK(methods_per_scope ==
-        std::map<std::string, int>{{"user.credentials", 5}, {"user.read", 8}, {"user.write", 10}});
+        std::map<std::string, int>{{"user.credentials", 5}, {"user.read", 9}, {"user.write", 10}});
+}
+
+TEST_CASE("With auth on, an event stream keeps raw tokens only for user.events.tokens") {
+  const SigningKey ec(SigningKey::Type::kEcP256, "ec-1");
+  ConfigDir config;
+  ServerProcess::Options options;
+  options.args = JwtArgs(config.Write("jwks.json", JwksOf({&ec})));
+  options.args.push_back("--watch_include_tokens");
+  ServerProcess server(options);
+  auto stub = server.stub();
+  const std::string everything =
+      ec.Sign(ClaimsFor("admin", "user.read user.write user.credentials"));
+  user::v1::CreateUserRequest create;
+  const std::string suffix = UniqueSuffix();
+  create.set_email("events." + suffix + "@example.com");
+  create.set_username("events_" + suffix);
+  create.set_password("correct horse battery staple");
+  create.set_first_name("Ev");
+  create.set_last_name("Ents");
+  user::v1::CreateUserResponse created;
+  REQUIRE(stub->CreateUser(WithToken(everything).get(), create, &created).ok());
+  user::v1::SendVerificationEmailRequest send;
+  send.set_user_id(created.user().id());
+  user::v1::SendVerificationEmailResponse sent;
+  REQUIRE(stub->SendVerificationEmail(WithToken(everything).get(), send, &sent).ok());
+
+  BlockingDb db;
+  // The stream from just before the user's events: user.created, then the verification request.
+  const std::string before = db.Scalar(
+      "SELECT min(id) - 1 FROM user_events WHERE user_id = $1::uuid", {created.user().id()});
+  auto payload_of_request = [&](const std::string& scopes) {
+    user::v1::WatchUserEventsRequest request;
+    request.set_after_id(std::stoll(before));
+    request.set_user_id(created.user().id());
+    request.add_event_types("user.email_verification_requested");
+    auto context = WithToken(ec.Sign(ClaimsFor("consumer", scopes)));
+    auto reader = stub->WatchUserEvents(context.get(), request);
+    user::v1::UserEvent event;
+    const bool got = reader->Read(&event);
+    context->TryCancel();
+    reader->Finish();
+    REQUIRE(got);
+    return event.payload();
+  };
+  CHECK_FALSE(payload_of_request("user.read").fields().contains("token"));
+  CHECK(payload_of_request("user.read user.events.tokens").fields().at("token").string_value() ==
+        LatestToken(db, created.user().id(), "user.email_verification_requested"));
+  // The privilege alone does not open the stream.
+  {
+    user::v1::WatchUserEventsRequest request;
+    auto context = WithToken(ec.Sign(ClaimsFor("consumer", "user.events.tokens")));
+    auto reader = stub->WatchUserEvents(context.get(), request);
+    user::v1::UserEvent event;
+    CHECK_FALSE(reader->Read(&event));
+    CHECK(reader->Finish().error_code() == grpc::StatusCode::PERMISSION_DENIED);
+  }
 }
 
 TEST_CASE("Keys rotate by rewriting the JWKS file, without a restart") {

@@ -104,10 +104,11 @@ TEST_CASE("1,000 and then 10,000 concurrent GetUser calls all succeed on the sam
     std::string unexpected;  // the first census whose threads of ours were not the fixed set
     auto sample = [&] {
       const ThreadCensus census = TakeCensus(server);
-      // Exactly the service's own: one per completion queue, one database thread (no replica
-      // configured), one argon2id thread per completion queue; and no gRPC poller.
+      // Exactly the service's own: one per completion queue, two database threads (the
+      // primary's pool and the event feed's; no replica configured), one argon2id thread per
+      // completion queue; and no gRPC poller.
       if (unexpected.empty() &&
-          (census.cq != 2 || census.db != 1 || census.cpu != 2 || census.pollers != 0)) {
+          (census.cq != 2 || census.db != 2 || census.cpu != 2 || census.pollers != 0)) {
         unexpected = census.names;
       }
       max_library = std::max(max_library, census.library);

@@ -1,0 +1,154 @@
+#include "callbacks/domain/event_feed.h"
+
+#include <algorithm>
+#include <utility>
+
+#include <absl/time/clock.h>
+#include <google/protobuf/util/json_util.h>
+
+#include "base/log.h"
+#include "callbacks/domain/rows.h"
+
+namespace usersvc::callbacks {
+namespace {
+
+// A read that does not answer within this is given up; Tick reads again.
+constexpr absl::Duration kReadTimeout = absl::Seconds(10);
+
+}  // namespace
+
+std::shared_ptr<const FeedEvent> MakeFeedEvent(const storage::EventFeedRow& row) {
+  auto event = std::make_shared<FeedEvent>();
+  event->id = *row.id;
+  user::v1::UserEvent& full = event->with_token;
+  full.set_id(*row.id);
+  full.set_event_type(std::string(row.event_type));
+  if (row.user_id) full.set_user_id(std::string(*row.user_id));
+  SetTimestamp(row.created_at_micros, full.mutable_created_at());
+  const auto parsed = google::protobuf::util::JsonStringToMessage(
+      google::protobuf::StringPiece(row.payload_json.data(), row.payload_json.size()),
+      full.mutable_payload());
+  if (!parsed.ok()) {
+    // Only an outbox row written by hand can hold a payload that is not an object.
+    Log(LogLevel::kWarning, "outbox payload is not a JSON object: sent empty",
+        {{"event_id", *row.id}, {"event_type", full.event_type()}});
+    full.clear_payload();
+  }
+  event->without_token = full;
+  event->without_token.mutable_payload()->mutable_fields()->erase("token");
+  return event;
+}
+
+void EventFeed::OnListening(bool listening) {
+  std::lock_guard lock(mutex_);
+  listening_ = listening;
+  // What committed while nobody listened is read now; from here on notifications say when.
+  if (listening) ReadLocked();
+}
+
+void EventFeed::OnNotification() {
+  std::lock_guard lock(mutex_);
+  ReadLocked();
+}
+
+void EventFeed::Tick() {
+  std::lock_guard lock(mutex_);
+  std::erase_if(joined_, [](const Joined& joined) { return joined.alive.expired(); });
+  if (read_failed_ && listening_) ReadLocked();
+}
+
+size_t EventFeed::members() const {
+  std::lock_guard lock(mutex_);
+  return joined_.size();
+}
+
+bool EventFeed::Join(std::shared_ptr<Member> member, std::weak_ptr<void> alive, int64_t position) {
+  if (alive.expired()) return true;  // gone: nothing to catch up for
+  std::lock_guard lock(mutex_);
+  if (!horizon_) {
+    // Nothing read yet: the feed starts where the first stream stands, which has all before it.
+    horizon_ = floor_ = position;
+  } else if (position < floor_) {
+    return false;
+  }
+  Joined joined{std::move(member), std::move(alive), position};
+  for (const auto& event : recent_) {
+    if (event->id <= position) continue;
+    if (!joined.member->Deliver(*event)) return true;  // ended while joining: it is not kept
+    joined.position = event->id;
+  }
+  joined_.push_back(std::move(joined));
+  return true;
+}
+
+void EventFeed::ReadLocked() {
+  if (reading_) {
+    read_again_ = true;
+    return;
+  }
+  reading_ = true;
+  read_again_ = false;
+  read_failed_ = false;
+  store_.Run(storage::queries::kEventFeed, {horizon_, kBatch}, absl::Now() + kReadTimeout,
+             [this, from = horizon_](storage::Rows<storage::EventFeedRow> rows) {
+               OnRead(from, std::move(rows));
+             });
+}
+
+void EventFeed::OnRead(std::optional<int64_t> from, storage::Rows<storage::EventFeedRow> rows) {
+  std::lock_guard lock(mutex_);
+  reading_ = false;
+  if (from != horizon_) {
+    // A stream joined while the feed asked where to start, and the feed now starts from it.
+    ReadLocked();
+    return;
+  }
+  if (!rows.ok()) {
+    Log(LogLevel::kWarning, "event feed read failed", {{"error", rows.status().message()}});
+    read_failed_ = true;
+    return;
+  }
+  const storage::EventFeedRow first = rows[0];
+  if (!first.horizon) {
+    // A writer held its id past the read's lock timeout (100 ms). Reading again at once would
+    // keep every other writer queued behind the read's lock request for as long as that one
+    // stays open; its commit notifies, and Tick reads again within a second should it roll back.
+    read_failed_ = true;
+    if (read_again_) ReadLocked();
+    return;
+  }
+  if (!horizon_) {  // the first read: the feed starts at the horizon
+    horizon_ = floor_ = *first.horizon;
+  }
+  int returned = 0;
+  for (int i = 0; i < rows.size(); ++i) {
+    const storage::EventFeedRow row = rows[i];
+    if (!row.id) break;
+    ++returned;
+    auto event = MakeFeedEvent(row);
+    recent_.push_back(event);
+    horizon_ = event->id;
+    if (recent_.size() > kRecentEvents) {
+      floor_ = recent_.front()->id;
+      recent_.pop_front();
+    }
+    DeliverLocked(event);
+  }
+  if (returned == 0) {
+    // Every id up to the horizon has ended: those that rolled back never come.
+    horizon_ = std::max(*horizon_, *first.horizon);
+    if (recent_.empty()) floor_ = *horizon_;
+  }
+  if (returned == kBatch || read_again_) ReadLocked();
+}
+
+void EventFeed::DeliverLocked(const std::shared_ptr<const FeedEvent>& event) {
+  std::erase_if(joined_, [&event](Joined& joined) {
+    if (event->id <= joined.position) return false;
+    if (joined.alive.expired() || !joined.member->Deliver(*event)) return true;
+    joined.position = event->id;
+    return false;
+  });
+}
+
+}  // namespace usersvc::callbacks
