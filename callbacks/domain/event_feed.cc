@@ -40,21 +40,33 @@ std::shared_ptr<const FeedEvent> MakeFeedEvent(const storage::EventFeedRow& row)
 }
 
 void EventFeed::OnListening(bool listening) {
-  std::lock_guard lock(mutex_);
-  listening_ = listening;
-  // What committed while nobody listened is read now; from here on notifications say when.
-  if (listening) ReadLocked();
+  std::optional<ReadFrom> read;
+  {
+    std::lock_guard lock(mutex_);
+    listening_ = listening;
+    // What committed while nobody listened is read now; from here on notifications say when.
+    if (listening) read = StartReadLocked();
+  }
+  if (read) Read(*read);
 }
 
 void EventFeed::OnNotification() {
-  std::lock_guard lock(mutex_);
-  ReadLocked();
+  std::optional<ReadFrom> read;
+  {
+    std::lock_guard lock(mutex_);
+    read = StartReadLocked();
+  }
+  if (read) Read(*read);
 }
 
 void EventFeed::Tick() {
-  std::lock_guard lock(mutex_);
-  std::erase_if(joined_, [](const Joined& joined) { return joined.alive.expired(); });
-  if (read_failed_ && listening_) ReadLocked();
+  std::optional<ReadFrom> read;
+  {
+    std::lock_guard lock(mutex_);
+    std::erase_if(joined_, [](const Joined& joined) { return joined.alive.expired(); });
+    if (read_failed_ && listening_) read = StartReadLocked();
+  }
+  if (read) Read(*read);
 }
 
 size_t EventFeed::members() const {
@@ -81,32 +93,38 @@ bool EventFeed::Join(std::shared_ptr<Member> member, std::weak_ptr<void> alive, 
   return true;
 }
 
-void EventFeed::ReadLocked() {
+std::optional<EventFeed::ReadFrom> EventFeed::StartReadLocked() {
   if (reading_) {
     read_again_ = true;
-    return;
+    return std::nullopt;
   }
   reading_ = true;
   read_again_ = false;
   read_failed_ = false;
-  store_.Run(storage::queries::kEventFeed, {horizon_, kBatch}, absl::Now() + kReadTimeout,
-             [this, from = horizon_](storage::Rows<storage::EventFeedRow> rows) {
-               OnRead(from, std::move(rows));
+  return horizon_;
+}
+
+void EventFeed::Read(ReadFrom from) {
+  // Without the lock: a store that refuses at once (stopping, or the database down) answers on
+  // this thread, and OnRead takes the lock.
+  store_.Run(storage::queries::kEventFeed, {from, kBatch}, absl::Now() + kReadTimeout,
+             [this, from](storage::Rows<storage::EventFeedRow> rows) {
+               if (std::optional<ReadFrom> next = OnRead(from, std::move(rows))) Read(*next);
              });
 }
 
-void EventFeed::OnRead(std::optional<int64_t> from, storage::Rows<storage::EventFeedRow> rows) {
+std::optional<EventFeed::ReadFrom> EventFeed::OnRead(ReadFrom from,
+                                                     storage::Rows<storage::EventFeedRow> rows) {
   std::lock_guard lock(mutex_);
   reading_ = false;
   if (from != horizon_) {
     // A stream joined while the feed asked where to start, and the feed now starts from it.
-    ReadLocked();
-    return;
+    return StartReadLocked();
   }
   if (!rows.ok()) {
     Log(LogLevel::kWarning, "event feed read failed", {{"error", rows.status().message()}});
     read_failed_ = true;
-    return;
+    return std::nullopt;
   }
   const storage::EventFeedRow first = rows[0];
   if (!first.horizon) {
@@ -114,8 +132,7 @@ void EventFeed::OnRead(std::optional<int64_t> from, storage::Rows<storage::Event
     // keep every other writer queued behind the read's lock request for as long as that one
     // stays open; its commit notifies, and Tick reads again within a second should it roll back.
     read_failed_ = true;
-    if (read_again_) ReadLocked();
-    return;
+    return read_again_ ? StartReadLocked() : std::nullopt;
   }
   if (!horizon_) {  // the first read: the feed starts at the horizon
     horizon_ = floor_ = *first.horizon;
@@ -139,7 +156,8 @@ void EventFeed::OnRead(std::optional<int64_t> from, storage::Rows<storage::Event
     horizon_ = std::max(*horizon_, *first.horizon);
     if (recent_.empty()) floor_ = *horizon_;
   }
-  if (returned == kBatch || read_again_) ReadLocked();
+  if (returned == kBatch || read_again_) return StartReadLocked();
+  return std::nullopt;
 }
 
 void EventFeed::DeliverLocked(const std::shared_ptr<const FeedEvent>& event) {

@@ -77,10 +77,14 @@ class EventFeed {
     int64_t position = 0;
   };
 
-  /// Starts a read unless one is under way (then that one reads again when it is done).
-  void ReadLocked();
-  /// `from`: the horizon the read started from (nullopt: it asked only where to start).
-  void OnRead(std::optional<int64_t> from, storage::Rows<storage::EventFeedRow> rows);
+  /// Where a read starts: the horizon (nullopt: the feed asks only where to start).
+  using ReadFrom = std::optional<int64_t>;
+  /// Where to read from now, unless a read is under way (then that one reads again when it is
+  /// done). The read itself is started with Read once the lock is let go.
+  std::optional<ReadFrom> StartReadLocked();
+  void Read(ReadFrom from);
+  /// Takes in what a read from `from` returned; where to read next, if anywhere.
+  std::optional<ReadFrom> OnRead(ReadFrom from, storage::Rows<storage::EventFeedRow> rows);
   /// Hands `event` to every member past whose position it is; drops those that refuse.
   void DeliverLocked(const std::shared_ptr<const FeedEvent>& event);
 
