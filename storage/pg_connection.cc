@@ -74,13 +74,14 @@ bool PgConnection::HasBufferedInput() const {
 
 bool PgConnection::ConsumeInput() { return PQconsumeInput(conn_) == 1 && !IsBroken(); }
 
-bool PgConnection::TakeNotifications() {
-  bool any = false;
+int PgConnection::TakeNotifications(absl::FunctionRef<void(std::string_view payload)> take) {
+  int taken = 0;
   while (PGnotify* notify = PQnotifies(conn_)) {
-    any = true;
+    ++taken;
+    take(notify->extra != nullptr ? std::string_view(notify->extra) : std::string_view());
     PQfreemem(notify);
   }
-  return any;
+  return taken;
 }
 
 std::string PgConnection::ErrorMessage() const {

@@ -2,7 +2,10 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
+
+#include <absl/functional/function_ref.h>
 
 #include <libpq-fe.h>
 
@@ -45,8 +48,9 @@ class PgConnection {
   /// True when TLS has decrypted bytes buffered that libpq has not read yet: the socket will not
   /// report them, so read again.
   bool HasBufferedInput() const;
-  /// Whether a NOTIFY has arrived since the last call (read by ConsumeInput); takes them all.
-  bool TakeNotifications();
+  /// Hands the payload of each NOTIFY that has arrived since the last call (read by ConsumeInput
+  /// or with a result) to `take`, oldest first; how many there were.
+  int TakeNotifications(absl::FunctionRef<void(std::string_view payload)> take);
   /// The next result, owned by the caller; nullptr marks the end of one query's results.
   PgResultPtr NextResult() { return PgResultPtr(PQgetResult(conn_)); }
   bool IsBroken() const { return conn_ == nullptr || PQstatus(conn_) == CONNECTION_BAD; }

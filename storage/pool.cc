@@ -450,13 +450,18 @@ void Pool::HandleEvents(Slot& slot, uint32_t events) {
         FailConnection(slot, "connection lost");
         return;
       }
-      bool notified = slot.conn.TakeNotifications();
+      TakeNotifications(slot);
       ReadResults(slot);
       // libpq parses a notification that arrived behind a result only as the result is read.
-      notified = (slot.state == Slot::State::kReady && slot.conn.TakeNotifications()) || notified;
-      if (notified && options_.on_notification) options_.on_notification();
+      if (slot.state == Slot::State::kReady) TakeNotifications(slot);
     } while (slot.state == Slot::State::kReady && slot.conn.HasBufferedInput());
   }
+}
+
+void Pool::TakeNotifications(Slot& slot) {
+  slot.conn.TakeNotifications([this](std::string_view payload) {
+    if (options_.on_notification) options_.on_notification(payload);
+  });
 }
 
 void Pool::ReadResults(Slot& slot) {

@@ -66,11 +66,11 @@ struct PoolOptions {
   /// A channel the pool's first connection LISTENs on (a pool kept for an event feed); empty:
   /// none. on_listening(true) once LISTEN has taken effect (every notification from then on
   /// arrives), on_listening(false) when that connection is lost (notifications may have been
-  /// missed until the next true); on_notification after each read that brought any. On the pool
-  /// thread; they must not block.
+  /// missed until the next true); on_notification with each notification's payload, in the
+  /// order they came. On the pool thread; they must not block.
   std::string listen_channel;
   absl::AnyInvocable<void(bool listening)> on_listening;
-  absl::AnyInvocable<void()> on_notification;
+  absl::AnyInvocable<void(std::string_view payload)> on_notification;
   absl::Duration max_backoff = absl::Seconds(2);
   /// How host names are looked up, on a resolver thread per name ("<thread_name>-dns"):
   /// getaddrinfo, or a slow stand-in in tests.
@@ -134,6 +134,8 @@ class Pool final : public Store {
   /// Prepares and sends LISTEN on `slot`; false when libpq refused.
   bool SendListen(Slot& slot);
   void HandleEvents(Slot& slot, uint32_t events);
+  /// Hands what NOTIFY brought to options_.on_notification.
+  void TakeNotifications(Slot& slot);
   void ReadResults(Slot& slot);
   void Dispatch();
   void DispatchScans(absl::Time now, std::vector<Slot*>& touched);

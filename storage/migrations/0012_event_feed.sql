@@ -8,7 +8,7 @@
 CREATE FUNCTION usersvc_notify_events() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
-  PERFORM pg_notify('usersvc_user_events', '');
+  PERFORM pg_notify('usersvc_changes', '');
   RETURN NULL;
 END $$;
 

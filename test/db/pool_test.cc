@@ -3,6 +3,7 @@
 #include <atomic>
 #include <chrono>
 #include <future>
+#include <mutex>
 #include <thread>
 
 #include <absl/time/clock.h>
@@ -349,18 +350,28 @@ TEST_CASE("a listening pool hears each notification, its own too, and says when 
   std::atomic<bool> listening = false;
   std::atomic<int> listening_changes = 0;
   std::atomic<int> notifications = 0;
+  std::mutex payloads_mutex;
+  std::vector<std::string> payloads;
   options.on_listening = [&](bool on) {
     listening = on;
     ++listening_changes;
   };
-  options.on_notification = [&] { ++notifications; };
+  options.on_notification = [&](std::string_view payload) {
+    std::lock_guard lock(payloads_mutex);
+    payloads.emplace_back(payload);
+    ++notifications;
+  };
   Pool pool(std::move(options));
   pool.Start();
   REQUIRE(Eventually([&] { return listening.load(); }));
 
   test::BlockingDb other;
-  other.Query("SELECT pg_notify($1, '')", {channel});
+  other.Query("SELECT pg_notify($1, 'from another session')", {channel});
   CHECK(Eventually([&] { return notifications >= 1; }));
+  {
+    std::lock_guard lock(payloads_mutex);
+    CHECK(payloads == std::vector<std::string>{"from another session"});
+  }
   // Its own: the notification arrives in the same read as the statement's result.
   const int before_own = notifications;
   Result own = ExecuteAsync(pool, kNotify, {channel}).get();
