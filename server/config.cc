@@ -66,6 +66,9 @@ ABSL_FLAG(bool, watch_include_tokens, false,
           "WatchUserEvents keeps the raw verification and reset tokens in payloads, for callers "
           "with user.events.tokens when callers are authenticated (env "
           "USER_SVC_WATCH_INCLUDE_TOKENS)");
+ABSL_FLAG(int64_t, user_cache_bytes, int64_t{64} << 20,
+          "bytes of users GetUser and GetUserByEmail may answer from memory; 0: no cache. Not "
+          "used with --database_read_url (env USER_SVC_USER_CACHE_BYTES)");
 ABSL_FLAG(int, grpc_memory_mb, 0,
           "memory gRPC may hold for connections and requests in flight before it stops reading "
           "(a resource quota); 0 = a quarter of the container's memory limit, or 512 without one "
@@ -131,6 +134,13 @@ absl::Status ApplyEnvironment() {
     }
     absl::SetFlag(&FLAGS_watch_include_tokens, enabled);
   }
+  if (const char* value = env("USER_SVC_USER_CACHE_BYTES")) {
+    int64_t bytes = 0;
+    if (!absl::SimpleAtoi(value, &bytes)) {
+      return absl::InvalidArgumentError("USER_SVC_USER_CACHE_BYTES: not an integer");
+    }
+    absl::SetFlag(&FLAGS_user_cache_bytes, bytes);
+  }
   for (auto status : {set_int(FLAGS_cq_threads, "USER_SVC_CQ_THREADS"),
                       set_int(FLAGS_db_connections, "USER_SVC_DB_CONNECTIONS"),
                       set_int(FLAGS_db_scan_connections, "USER_SVC_DB_SCAN_CONNECTIONS"),
@@ -183,6 +193,11 @@ absl::StatusOr<Config> LoadConfig(int argc, char** argv) {
   config.access.rate_limit = *rate_limit;
   config.reflection = absl::GetFlag(FLAGS_reflection);
   config.watch_include_tokens = absl::GetFlag(FLAGS_watch_include_tokens);
+  const int64_t user_cache_bytes = absl::GetFlag(FLAGS_user_cache_bytes);
+  if (user_cache_bytes < 0) {
+    return absl::InvalidArgumentError("--user_cache_bytes: must not be negative");
+  }
+  config.user_cache_bytes = static_cast<size_t>(user_cache_bytes);
   const int grpc_memory_mb = absl::GetFlag(FLAGS_grpc_memory_mb);
   if (grpc_memory_mb < 0)
     return absl::InvalidArgumentError("--grpc_memory_mb: must not be negative");
@@ -240,6 +255,9 @@ void LogConfig(const Config& config) {
        {"rate_limit", config.access.rate_limit.per_second},
        {"reflection", config.reflection ? "on" : "off"},
        {"watch_include_tokens", config.watch_include_tokens ? "on" : "off"},
+       {"user_cache_bytes", config.database_read_url.empty()
+                                ? static_cast<int64_t>(config.user_cache_bytes)
+                                : int64_t{0}},
        {"grpc_memory_mb", static_cast<int64_t>(config.grpc_memory_bytes >> 20)},
        {"tls", config.tls.cert.empty()        ? "off"
                : config.tls.client_ca.empty() ? "on"

@@ -30,6 +30,10 @@ struct Config {
   /// WatchUserEvents may send the payloads' raw tokens (to callers with user.events.tokens when
   /// callers are authenticated); off: the "token" key is always removed.
   bool watch_include_tokens;
+  /// The lookup cache's budget (0: none). With a read replica there is none: a change is heard
+  /// from the primary before the replica has it, and a refill from the replica would keep the
+  /// old row.
+  size_t user_cache_bytes;
   size_t grpc_memory_bytes;
   LogLevel log_level;
   /// Positional arguments left after the flags ("migrate").

@@ -15,10 +15,12 @@
 #include <fmt/format.h>
 
 #include "base/log.h"
+#include "callbacks/domain/change_notifications.h"
 #include "callbacks/domain/cpu_pool.h"
 #include "callbacks/domain/crypto.h"
 #include "callbacks/domain/event_feed.h"
 #include "callbacks/domain/health_monitor.h"
+#include "callbacks/domain/user_cache.h"
 #include "callbacks/handlers/health.h"
 #include "server/config.h"
 #include "server/server.h"
@@ -120,20 +122,31 @@ int Serve(const server::Config& config, const sigset_t& signals) {
     metrics.WatchPool("replica", *replica_pool);
   }
   storage::Pool& read_pool = replica_pool ? *replica_pool : pool;
-  // The outbox feed's own connection to the primary: it LISTENs, and reads what each
-  // notification announces, so that the feed's reads never queue behind calls (and the fan-out
-  // to every stream runs on its thread, not on the primary pool's).
+  // The lookup cache, kept true by the change notifications below. Not with a replica: a change
+  // is heard from the primary before the replica has it, and a refill from there would keep the
+  // old row for as long as nothing else changed the user.
+  if (replica_pool && config.user_cache_bytes > 0) {
+    Log(LogLevel::kInfo, "no lookup cache with --database_read_url");
+  }
+  callbacks::UserCache user_cache(replica_pool ? 0 : config.user_cache_bytes);
+  // The primary's change notifications, on a connection of their own: the outbox feed reads
+  // what each announces (its reads never queue behind calls, and its fan-out to every stream
+  // runs on this pool's thread), and the cache forgets the users that changed. While it does not
+  // listen, the feed stands still and the cache is unused.
   callbacks::EventFeed* feed_target = nullptr;  // set before the pool starts
   storage::PoolOptions events_options = pool_options("events", config.database_url);
   events_options.application_name = "usersvc-events";  // for pg_stat_activity
   events_options.connections = 1;
   events_options.scan_connections = 1;
   events_options.statements = {storage::queries::kEventFeed.statement()};
-  events_options.listen_channel = "usersvc_user_events";
-  events_options.on_listening = [&feed_target](bool listening) {
+  events_options.listen_channel = std::string(callbacks::kChangesChannel);
+  events_options.on_listening = [&feed_target, &user_cache](bool listening) {
+    user_cache.SetListening(listening);
     feed_target->OnListening(listening);
   };
-  events_options.on_notification = [&feed_target] { feed_target->OnNotification(); };
+  events_options.on_notification = [&feed_target, &user_cache](std::string_view payload) {
+    callbacks::DispatchChange(payload, *feed_target, user_cache);
+  };
   storage::Pool events_pool(std::move(events_options));
   callbacks::EventFeed feed(events_pool);
   feed_target = &feed;
@@ -144,10 +157,19 @@ int Serve(const server::Config& config, const sigset_t& signals) {
         "no --page_token_key: page tokens will not survive a restart or work across replicas");
   }
   const callbacks::PageTokens page_tokens(config.page_token_key);
-  callbacks::UserLookups lookups(read_pool);
-  callbacks::Services services{
-      pool,    read_pool, cpu,         health, page_tokens,
-      lookups, kVersion,  absl::Now(), &feed,  config.watch_include_tokens};
+  callbacks::UserLookups lookups(read_pool, user_cache);
+  metrics.WatchUserCache(user_cache);
+  callbacks::Services services{pool,
+                               read_pool,
+                               cpu,
+                               health,
+                               page_tokens,
+                               lookups,
+                               user_cache,
+                               kVersion,
+                               absl::Now(),
+                               &feed,
+                               config.watch_include_tokens};
   probe_target = &services;
 
   server::ServerOptions server_options;

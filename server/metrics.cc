@@ -36,6 +36,10 @@ class Metrics::PoolCollector : public prometheus::Collectable {
     std::lock_guard lock(mutex_);
     pools_.emplace_back(role, &pool);
   }
+  void SetUserCache(const callbacks::UserCache& cache) {
+    std::lock_guard lock(mutex_);
+    user_cache_ = &cache;
+  }
 
   std::vector<prometheus::MetricFamily> Collect() const override {
     struct Gauge {
@@ -62,6 +66,7 @@ class Metrics::PoolCollector : public prometheus::Collectable {
                         prometheus::MetricType::Counter,
                         {runs}});
     std::lock_guard lock(mutex_);
+    if (user_cache_ != nullptr) AddUserCache(user_cache_->stats(), families);
     for (const Gauge& gauge : kGauges) {
       prometheus::MetricFamily family{gauge.name, gauge.help, prometheus::MetricType::Gauge, {}};
       for (const auto& [role, pool] : pools_) {
@@ -75,8 +80,33 @@ class Metrics::PoolCollector : public prometheus::Collectable {
   }
 
  private:
+  static void AddUserCache(const callbacks::UserCache::Stats& stats,
+                           std::vector<prometheus::MetricFamily>& families) {
+    auto add = [&families](const char* name, const char* help, prometheus::MetricType type,
+                           double value) {
+      prometheus::ClientMetric metric;
+      if (type == prometheus::MetricType::Counter) {
+        metric.counter.value = value;
+      } else {
+        metric.gauge.value = value;
+      }
+      families.push_back({name, help, type, {metric}});
+    };
+    add("usersvc_user_cache_hits_total", "GetUser and GetUserByEmail lookups the cache answered",
+        prometheus::MetricType::Counter, static_cast<double>(stats.hits));
+    add("usersvc_user_cache_misses_total", "Lookups the cache could not answer (it was asked)",
+        prometheus::MetricType::Counter, static_cast<double>(stats.misses));
+    add("usersvc_user_cache_evictions_total", "Users the cache dropped to stay within its bytes",
+        prometheus::MetricType::Counter, static_cast<double>(stats.evictions));
+    add("usersvc_user_cache_bytes", "What the cached users take, as the budget counts it",
+        prometheus::MetricType::Gauge, static_cast<double>(stats.bytes));
+    add("usersvc_user_cache_users", "Users in the cache", prometheus::MetricType::Gauge,
+        static_cast<double>(stats.users));
+  }
+
   mutable std::mutex mutex_;
   std::vector<std::pair<std::string, const storage::Pool*>> pools_;  // guarded by mutex_
+  const callbacks::UserCache* user_cache_ = nullptr;                 // guarded by mutex_
 };
 
 void Metrics::Method::Finished(absl::StatusCode code, absl::Duration took) const {
@@ -137,6 +167,10 @@ void Metrics::InstrumentPool(const std::string& role, storage::PoolOptions& opti
 
 void Metrics::WatchPool(const std::string& role, const storage::Pool& pool) {
   pool_collector_->Add(role, pool);
+}
+
+void Metrics::WatchUserCache(const callbacks::UserCache& cache) {
+  pool_collector_->SetUserCache(cache);
 }
 
 void Metrics::StopServing() { exposer_.reset(); }

@@ -15,6 +15,7 @@
 #include <prometheus/histogram.h>
 #include <prometheus/registry.h>
 
+#include "callbacks/domain/user_cache.h"
 #include "storage/pool.h"
 
 namespace usersvc::server {
@@ -45,6 +46,9 @@ class Metrics {
   void InstrumentPool(const std::string& role, storage::PoolOptions& options);
   /// The pool must outlive the exposer: call StopServing before it stops.
   void WatchPool(const std::string& role, const storage::Pool& pool);
+  /// Its hits, misses, evictions, bytes and users, read at each scrape. It must outlive the
+  /// exposer, as a pool must.
+  void WatchUserCache(const callbacks::UserCache& cache);
   void StopServing();
 
   /// The series of `service`/`method`, created on first use. Thread-safe.

@@ -122,16 +122,18 @@ struct PasswordCheckRow {
 
 /// ResetPassword's look before it hashes.
 struct ResetCheckRow {
-  static constexpr int kColumns = 2;
+  static constexpr int kColumns = 3;
   static ResetCheckRow Read(RowReader& columns) {
     ResetCheckRow row;
     row.token_usable = columns.Bool();
     row.recorded = columns.OptionalBool();
+    row.user_id = columns.OptionalText();
     return row;
   }
 
   bool token_usable = false;
   RecordedOutcome recorded;
+  std::optional<std::string_view> user_id;  // whose token it is, used or not; none: unknown
 };
 
 /// The one column of a SELECT of a function whose value nobody reads: success is all it says.

@@ -7,6 +7,7 @@
 #include "callbacks/domain/crypto.h"
 #include "callbacks/domain/request_key.h"
 #include "callbacks/domain/validation.h"
+#include "callbacks/handlers/forget_user.h"
 #include "callbacks/handlers/replies.h"
 #include "callbacks/handlers/verification.h"
 #include "storage/queries/credentials.h"
@@ -65,7 +66,9 @@ void ChangePassword(
   }
   absl::StatusOr<RequestKey> key = KeyOf(r, {"current_password", "new_password"});
   if (!key.ok()) return std::move(call.finish)(key.status());
-  auto finish = std::make_shared<Finish>(std::move(call.finish));
+  // A new password bumps the user's version and updated_at, which GetUser shows.
+  auto finish =
+      std::make_shared<Finish>(ForgettingUser(services, r.user_id(), std::move(call.finish)));
   const absl::Time deadline = call.deadline;
   // Stored hash → verify the current password and hash the new one (CPU pool) → write, but only
   // if the stored hash is still the one that was checked. A repeat of a recorded change is told
@@ -141,7 +144,9 @@ void ResetPassword(Services& services,
         if (rows.empty()) return std::move(*finish)(InvalidToken());
         const storage::ResetCheckRow check = rows[0];
         if (check.recorded) return std::move(*finish)(RepeatAnswer(*check.recorded));
-        if (!check.token_usable) return std::move(*finish)(InvalidToken());
+        if (!check.token_usable || !check.user_id) return std::move(*finish)(InvalidToken());
+        // The new password bumps the user's version and updated_at, which GetUser shows.
+        *finish = ForgettingUser(services, std::string(*check.user_id), std::move(*finish));
         OnCpuPool(services, finish,
                   [&services, request, key = std::move(key), finish, deadline,
                    token_hash = std::move(token_hash)]() mutable {

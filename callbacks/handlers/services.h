@@ -8,6 +8,7 @@
 #include "callbacks/domain/event_feed.h"
 #include "callbacks/domain/health_monitor.h"
 #include "callbacks/domain/page_tokens.h"
+#include "callbacks/domain/user_cache.h"
 #include "callbacks/domain/user_lookups.h"
 #include "storage/store.h"
 
@@ -25,6 +26,9 @@ struct Services {
   HealthMonitor& health;
   const PageTokens& page_tokens;
   UserLookups& lookups;
+  /// GetUser's and GetUserByEmail's users (behind `lookups`): handlers that change a user Forget
+  /// it before they answer, so the caller's next read sees the change.
+  UserCache& user_cache;
   std::string version;
   absl::Time started_at;
   /// The outbox feed behind WatchUserEvents (the events pool's); null where nothing streams

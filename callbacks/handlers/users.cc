@@ -11,6 +11,7 @@
 #include "callbacks/domain/rows.h"
 #include "callbacks/domain/user_lookups.h"
 #include "callbacks/domain/validation.h"
+#include "callbacks/handlers/forget_user.h"
 #include "callbacks/handlers/replies.h"
 #include "storage/queries/users.h"
 
@@ -238,18 +239,20 @@ void UpdateUser(Services& services,
   if (!change.ok()) return std::move(call.finish)(change.status());
   absl::StatusOr<RequestKey> key = KeyOf(*call.request);
   if (!key.ok()) return std::move(call.finish)(key.status());
-  services.pool.Run(q::kUpdateUser,
-                    {.id = call.request->user_id(),
-                     .changes = change->object,
-                     .expected_version = call.request->expected_version(),
-                     .key = *std::move(key)},
-                    call.deadline,
-                    [out = call.response->mutable_user(), finish = std::move(call.finish)](
-                        storage::Rows<storage::UserRow> rows) mutable {
-                      if (rows.error() == storage::SqlError::kUniqueViolation)
-                        return std::move(finish)(TakenField(rows.constraint()));
-                      ReplyWithUser(out, std::move(finish))(std::move(rows));
-                    });
+  services.pool.Run(
+      q::kUpdateUser,
+      {.id = call.request->user_id(),
+       .changes = change->object,
+       .expected_version = call.request->expected_version(),
+       .key = *std::move(key)},
+      call.deadline,
+      [out = call.response->mutable_user(),
+       finish = ForgettingUser(services, call.request->user_id(), std::move(call.finish))](
+          storage::Rows<storage::UserRow> rows) mutable {
+        if (rows.error() == storage::SqlError::kUniqueViolation)
+          return std::move(finish)(TakenField(rows.constraint()));
+        ReplyWithUser(out, std::move(finish))(std::move(rows));
+      });
 }
 
 void DeleteUser(Services& services,
@@ -259,8 +262,9 @@ void DeleteUser(Services& services,
   }
   absl::StatusOr<RequestKey> key = KeyOf(*call.request);
   if (!key.ok()) return std::move(call.finish)(key.status());
-  services.pool.Run(q::kDeleteUser, {.id = call.request->user_id(), .key = *std::move(key)},
-                    call.deadline, ReplyEmpty(std::move(call.finish)));
+  services.pool.Run(
+      q::kDeleteUser, {.id = call.request->user_id(), .key = *std::move(key)}, call.deadline,
+      ReplyEmpty(ForgettingUser(services, call.request->user_id(), std::move(call.finish))));
 }
 
 void DeactivateUser(
@@ -273,7 +277,9 @@ void DeactivateUser(
   services.pool.Run(
       q::kSetUserActive,
       {.id = call.request->user_id(), .active = false, .reason = call.request->reason()},
-      call.deadline, ReplyWithUser(call.response->mutable_user(), std::move(call.finish)));
+      call.deadline,
+      ReplyWithUser(call.response->mutable_user(),
+                    ForgettingUser(services, call.request->user_id(), std::move(call.finish))));
 }
 
 void ReactivateUser(
@@ -282,9 +288,10 @@ void ReactivateUser(
   if (auto status = CheckUuid("user_id", call.request->user_id()); !status.ok()) {
     return std::move(call.finish)(status);
   }
-  services.pool.Run(q::kSetUserActive, {.id = call.request->user_id(), .active = true},
-                    call.deadline,
-                    ReplyWithUser(call.response->mutable_user(), std::move(call.finish)));
+  services.pool.Run(
+      q::kSetUserActive, {.id = call.request->user_id(), .active = true}, call.deadline,
+      ReplyWithUser(call.response->mutable_user(),
+                    ForgettingUser(services, call.request->user_id(), std::move(call.finish))));
 }
 
 }  // namespace usersvc::callbacks

@@ -47,11 +47,23 @@ void VerifyEmail(Services& services,
   // The raw token goes into the fingerprint: 32 random bytes, as safe to digest as its stored hash.
   absl::StatusOr<RequestKey> key = KeyOf(*call.request);
   if (!key.ok()) return std::move(call.finish)(key.status());
+  // Whose email it was is known once the row is: that user is forgotten by the lookup cache
+  // before the answer goes (is_email_verified and version changed). An outcome not known
+  // (UNKNOWN) may have verified anyone: then every user is.
+  Finish finish([&cache = services.user_cache, user = call.response->mutable_user(),
+                 finish = std::move(call.finish)](absl::Status status) mutable {
+    if (!user->id().empty()) {
+      cache.Forget(user->id());
+    } else if (status.code() == absl::StatusCode::kUnknown) {
+      cache.ForgetAll();
+    }
+    std::move(finish)(std::move(status));
+  });
   services.pool.Run(q::kVerifyEmail,
                     {.token_hash = storage::ByteaText{*hash}, .key = *std::move(key)},
                     call.deadline,
-                    ReplyWithRow(call.response->mutable_user(), &UserFromRow,
-                                 std::move(call.finish), "user not found"));
+                    ReplyWithRow(call.response->mutable_user(), &UserFromRow, std::move(finish),
+                                 "user not found"));
 }
 
 }  // namespace usersvc::callbacks

@@ -31,14 +31,17 @@ const Query<PasswordCheckParams, PasswordCheckRow> kSelectPasswordCheck{
 const Query<ChangePasswordParams, DoneRow> kChangePassword{
     "change_password", "SELECT usersvc_change_password_once($4, $5, $1, $2, $3)", Access::kChanges};
 
-// ResetPassword's look before it hashes: whether the token could still be used, and whether the
-// request_id names an outcome already recorded (then the answer is that, and nothing is hashed).
+// ResetPassword's look before it hashes: whether the token could still be used, whether the
+// request_id names an outcome already recorded (then the answer is that, and nothing is hashed),
+// and whose token it is (the lookup cache forgets that user once the reset is done).
 const Query<ResetCheckParams, ResetCheckRow> kSelectResetCheck{
     "select_reset_check",
     "SELECT EXISTS (SELECT 1 FROM user_tokens WHERE token_hash = $1 AND purpose = 'password_reset'"
     "                 AND used_at IS NULL AND expires_at > now()),"
     "  (SELECT o.method = 'ResetPassword' AND o.fingerprint = $3::bytea"
-    "     FROM request_outcomes o WHERE o.request_id = $2::uuid)",
+    "     FROM request_outcomes o WHERE o.request_id = $2::uuid),"
+    "  (SELECT user_id::text FROM user_tokens WHERE token_hash = $1 AND purpose = "
+    "'password_reset')",
     Access::kReads};
 
 const Query<ResetPasswordParams, DoneRow> kResetPassword{

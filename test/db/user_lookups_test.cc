@@ -56,7 +56,8 @@ TEST_CASE("coalesced lookups answer each caller with its own user, duplicates an
   options.statements = storage::RegisteredStatements();
   storage::Pool pool(std::move(options));
   pool.Start();
-  UserLookups lookups(pool);
+  UserCache no_cache(0);
+  UserLookups lookups(pool, no_cache);
 
   std::vector<std::future<Answer>> by_id, by_email, missing;
   for (int round = 0; round < 100; ++round) {
@@ -89,7 +90,8 @@ TEST_CASE("a coalesced lookup the pool refuses fails every caller in its batch")
   storage::Pool pool(std::move(options));
   pool.Start();
   std::this_thread::sleep_for(std::chrono::milliseconds(200));
-  UserLookups lookups(pool);
+  UserCache no_cache(0);
+  UserLookups lookups(pool, no_cache);
   auto first = Lookup(lookups, false, "00000000-0000-4000-8000-000000000001");
   auto second = Lookup(lookups, false, "00000000-0000-4000-8000-000000000002");
   CHECK(first.get().code == absl::StatusCode::kUnavailable);

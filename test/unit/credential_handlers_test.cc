@@ -120,11 +120,13 @@ TEST_CASE("ResetPassword refuses a token it cannot use before it hashes anything
   CHECK(fixture.SentStatements().empty());
 
   request.set_token(callbacks::NewToken().raw);
-  fixture.store.Script("select_reset_check", FakeStore::Rows({{"f", std::nullopt}}));
+  fixture.store.Script("select_reset_check",
+                       FakeStore::Rows({{"f", std::nullopt, std::string(kUserId)}}));
   CHECK(FieldOf(fixture.Call(&callbacks::ResetPassword, request, response)) == "token");
   CHECK(fixture.SentStatements() == std::vector<std::string>{"select_reset_check"});
 
-  fixture.store.Script("select_reset_check", FakeStore::Rows({{"t", std::nullopt}}));
+  fixture.store.Script("select_reset_check",
+                       FakeStore::Rows({{"t", std::nullopt, std::string(kUserId)}}));
   fixture.store.Script("reset_password", FakeStore::Rows({{""}}));
   REQUIRE(fixture.Call(&callbacks::ResetPassword, request, response).ok());
   const storage::Params reset = fixture.store.LastParams("reset_password");

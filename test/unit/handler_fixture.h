@@ -50,9 +50,10 @@ class HandlerFixture {
   callbacks::CpuPool cpu{1, 8};
   callbacks::HealthMonitor health{[](bool) {}};
   callbacks::PageTokens page_tokens{"handler unit tests"};
-  callbacks::UserLookups lookups{store};
-  callbacks::Services services{store,       store,   cpu,    health,
-                               page_tokens, lookups, "test", absl::Now()};
+  callbacks::UserCache user_cache{0};
+  callbacks::UserLookups lookups{store, user_cache};
+  callbacks::Services services{store,   store,      cpu,    health,     page_tokens,
+                               lookups, user_cache, "test", absl::Now()};
 };
 
 inline constexpr const char* kUserId = "123e4567-e89b-12d3-a456-426614174000";
