@@ -232,9 +232,9 @@ TEST_CASE("With auth on, an event stream keeps raw tokens only for user.events.t
   REQUIRE(stub->SendVerificationEmail(WithToken(everything).get(), send, &sent).ok());
 
   BlockingDb db;
-  // The stream from just before the user's events: user.created, then the verification request.
+  // The stream from the user's user.created on: the verification request comes after it.
   const std::string before = db.Scalar(
-      "SELECT min(id) - 1 FROM user_events WHERE user_id = $1::uuid", {created.user().id()});
+      "SELECT min(id) FROM user_events WHERE user_id = $1::uuid", {created.user().id()});
   auto payload_of_request = [&](const std::string& scopes) {
     user::v1::WatchUserEventsRequest request;
     request.set_after_id(std::stoll(before));

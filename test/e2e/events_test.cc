@@ -214,6 +214,7 @@ TEST_CASE("WatchUserEvents sends every kind of change as it commits, in id order
   ServerProcess server;
   auto stub = server.stub();
   BlockingDb db;
+  CreateTestUser(*stub);  // so that the next user's first event is not the outbox's first
   TestUser who = CreateTestUser(*stub);
   const std::string& id = who.user.id();
   // From just before the user's first event: user.created is read from the table, the rest
@@ -430,25 +431,35 @@ TEST_CASE("A reader too slow for its stream is ended RESOURCE_EXHAUSTED and resu
   ServerProcess server(options);
   auto stub = server.stub();
   BlockingDb db(cluster.url());
-  constexpr int kEvents = 100'000;  // about 15 MB of messages: more than gRPC's windows hold
-  Watch slow(*stub, After(LastEventId(db)), 60);
+  CreateTestUser(*stub);  // an event to start after (after_id 0 would mean "from now")
   const int64_t start = LastEventId(db);
+  constexpr int kEvents = 100'000;  // about 15 MB of messages: more than gRPC's windows hold
+  Watch slow(*stub, After(start), 120);
+  // A stream that asks only for the marker after them: once it has that, the feed has offered
+  // the slow stream every one of the 100,000, and the slow stream's queue must have overflowed.
+  WatchUserEventsRequest marker_only = After(start);
+  marker_only.add_event_types("user.deleted");
+  Watch marker(*stub, marker_only, 120);
   db.Query(
       fmt::format("INSERT INTO user_events (event_type, user_id, payload)"
                   " SELECT 'user.updated', gen_random_uuid(),"
                   " jsonb_build_object('changed', jsonb_build_array('first_name'), 'n', n)"
                   " FROM generate_series(1, {}) n",
                   kEvents));
-  // Not read for a while: the server's queue for it fills and the stream is ended.
-  std::this_thread::sleep_for(std::chrono::seconds(3));
+  db.Query(
+      "INSERT INTO user_events (event_type, user_id, payload)"
+      " VALUES ('user.deleted', gen_random_uuid(), '{}')");
+  REQUIRE(marker.Take(1).size() == 1);
   std::vector<UserEvent> got;
   UserEvent event;
   while (slow.Next(&event)) got.push_back(event);
   const grpc::Status status = slow.Finish();
   CHECK(status.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED);
   REQUIRE(got.size() < static_cast<size_t>(kEvents));
+  fmt::print(stderr, "figure: a reader that did not read got {} of {} events, then {}\n",
+             got.size(), kEvents, status.error_message());
   // What it got has no gap, and a resume from its last id brings the rest, once each.
-  Watch resumed(*stub, After(got.empty() ? start : got.back().id()), 60);
+  Watch resumed(*stub, After(got.empty() ? start : got.back().id()), 120);
   std::vector<UserEvent> rest = resumed.Take(kEvents - got.size());
   got.insert(got.end(), rest.begin(), rest.end());
   REQUIRE(got.size() == static_cast<size_t>(kEvents));

@@ -28,8 +28,8 @@ namespace {
 const std::filesystem::path kDeploy = std::filesystem::path(USERSVC_SOURCE_DIR) / "deploy";
 const std::string kService = "user.v1.UserService";
 // The RPCs that change nothing: the only ones a retry may repeat after they reached the service.
-const std::set<std::string> kReads = {"GetUser",       "GetUserByEmail",    "ListUsers",
-                                      "SearchUsers",   "HealthCheck",       "GetAddress",
+const std::set<std::string> kReads = {"GetUser",       "GetUserByEmail",     "ListUsers",
+                                      "SearchUsers",   "HealthCheck",        "GetAddress",
                                       "ListAddresses", "GetUserPreferences", "WatchUserEvents"};
 
 std::vector<YAML::Node> Documents(const std::filesystem::path& path) {
@@ -165,6 +165,7 @@ TEST_CASE("envoy.yaml retries a change only when nothing of it reached the servi
   auto route_of = [&](const std::string& path) -> YAML::Node {
     for (const auto& route : routes) {
       const auto& match = route["match"];
+      if (match["path"] && path == match["path"].as<std::string>()) return route;
       if (match["prefix"] && path.rfind(match["prefix"].as<std::string>(), 0) == 0) return route;
       if (match["safe_regex"] &&
           std::regex_match(path, std::regex(match["safe_regex"]["regex"].as<std::string>()))) {
