@@ -170,6 +170,11 @@ class Bench:
             self.report_table()
             self.report_lists()
             return
+        if a.cases == "cache":
+            self.cache_cases(on, svc, base)
+            self.report_table()
+            self.report_cache()
+            return
 
         # pgbench: the lookup at the same concurrency, and at its best client count.
         print("pgbench...", flush=True)
@@ -190,6 +195,7 @@ class Bench:
         self.add("baseline GetUser", lookups["baseline"])
         self.add("GetUser", lookups["usersvc"])
         self.add("GetUserByEmail", lookups["by email"])
+        self.cache_cases(on, svc, base)
         print("lists, search, writes, 10,000 streams...", flush=True)
         self.list_cases(on, svc)
         # CreateUser runs argon2id once per call: a first round with other bodies warms it up. 32
@@ -228,6 +234,36 @@ class Bench:
             self.sweep[("baseline GetUser", c)] = point["baseline"]
             self.sweep[("pgbench lookup", c)] = pg[c]
         self.report(in_flight, best, pg)
+
+    def cache_cases(self, on, svc, base):
+        """GetUser with Zipf-skewed ids (s = 1.1) against the server with its lookup cache and
+        one without (--user_cache_bytes=0), interleaved with the bare baseline; and uniform ids
+        without the cache, for what the cache costs when it is off."""
+        print("GetUser with skewed ids, the lookup cache on and off...", flush=True)
+        nocache = (self.args.nocache_port, self.args.nocache_pid)
+        self.loadgen(nocache[0], "GetUser", "getuser.json", self.args.connections * self.args.in_flight,
+                     self.args.warmup)
+        runs = self.rounds({"on": on(svc, "GetUser", "getuser-zipf.json"),
+                            "off": on(nocache, "GetUser", "getuser-zipf.json"),
+                            "uniform off": on(nocache, "GetUser", "getuser.json"),
+                            "baseline": on(base, "GetUser", "getuser.json")})
+        self.add("GetUser, Zipf ids, cache on", runs["on"])
+        self.add("GetUser, Zipf ids, cache off", runs["off"])
+        self.add("GetUser, uniform ids, cache off", runs["uniform off"])
+        self.add("baseline GetUser (cache rounds)", runs["baseline"])
+
+    def report_cache(self):
+        by = dict(self.rows)
+        ratio = lambda x, y: by[x]["rps"] / by[y]["rps"]
+        print("\nthe lookup cache (same rounds):")
+        self.print_checks([
+            ("GetUser Zipf, cache on / baseline GetUser",
+             ratio("GetUser, Zipf ids, cache on", "baseline GetUser (cache rounds)"), 0.8),
+            ("GetUser Zipf, cache off / baseline GetUser",
+             ratio("GetUser, Zipf ids, cache off", "baseline GetUser (cache rounds)"), None),
+            ("GetUser uniform, cache off / baseline GetUser",
+             ratio("GetUser, uniform ids, cache off", "baseline GetUser (cache rounds)"), None),
+        ])
 
     def page_request(self, port, method, bodies, page):
         """The request for page `page` (1 is the first) of the listing in `bodies`, found by
@@ -366,6 +402,7 @@ class Bench:
             ("GetUserByEmail / GetUser", ratio("GetUserByEmail", "GetUser"), 0.9),
         ]
         self.print_checks(checks)
+        self.report_cache()
         self.report_lists()
 
         print("\nconcurrency sweep, GetUser (rps / p99 ms):")
@@ -464,15 +501,16 @@ unset multiplot
 def main():
     p = argparse.ArgumentParser(description=__doc__)
     for name in ("usersvc-port", "usersvc-pid", "baseline-port", "baseline-pid", "jwt-port",
-                 "jwt-pid", "limited-port", "limited-pid", "users", "seconds", "warmup", "rounds",
+                 "jwt-pid", "limited-port", "limited-pid", "nocache-port", "nocache-pid", "users", "seconds", "warmup", "rounds",
                  "connections", "in-flight"):
         p.add_argument(f"--{name}", type=int, required=True)
     for name in ("work", "loadgen", "pgbench", "pg-host", "pg-user", "pg-db", "tokens"):
         p.add_argument(f"--{name}", required=True)
     p.add_argument("--sweep", type=lambda s: [int(x) for x in s.split(",")], default=[16, 64, 256, 1024])
     p.add_argument("--plot", default="")
-    p.add_argument("--cases", choices=("all", "lists"), default="all",
-                   help="lists: only ListUsers and SearchUsers beside GetUser")
+    p.add_argument("--cases", choices=("all", "lists", "cache"), default="all",
+                   help="lists: only ListUsers and SearchUsers beside GetUser; cache: only GetUser "
+                        "with skewed ids, the lookup cache on and off, beside the baseline")
     p.add_argument("--title", default="usersvc GetUser")
     Bench(p.parse_args()).run()
 

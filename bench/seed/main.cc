@@ -278,6 +278,14 @@ int main(int argc, char** argv) {
   std::uniform_int_distribution<int64_t> any_user(1, users);
   WriteBodies(dir + "/getuser.json", bodies,
               [&](int) { return fmt::format(R"({{"user_id":"{}"}})", UserId(any_user(random))); });
+  // Skewed as real traffic is (a few users are looked up far more than the rest): Zipf, s = 1.1,
+  // over the seeded users in order, so user 1 is the most wanted.
+  std::vector<double> weights(static_cast<size_t>(users));
+  for (int64_t rank = 1; rank <= users; ++rank) weights[rank - 1] = 1.0 / std::pow(rank, 1.1);
+  std::discrete_distribution<int64_t> skewed_rank(weights.begin(), weights.end());
+  WriteBodies(dir + "/getuser-zipf.json", bodies, [&](int) {
+    return fmt::format(R"({{"user_id":"{}"}})", UserId(skewed_rank(random) + 1));
+  });
   WriteBodies(dir + "/getuserbyemail.json", bodies, [&](int) {
     const int64_t n = any_user(random);
     std::string email = EmailOf(n, PersonOf(n));
