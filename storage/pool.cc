@@ -291,6 +291,10 @@ void Pool::Run() {
     }
     slot->in_flight.clear();
     slot->conn.Close();
+    if (slot->listening) {
+      slot->listening = false;
+      if (options_.on_listening) options_.on_listening(false);
+    }
   }
   ready_count_.store(0, std::memory_order_relaxed);
 }

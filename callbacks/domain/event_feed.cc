@@ -61,12 +61,20 @@ void EventFeed::OnNotification() {
 
 void EventFeed::Tick() {
   std::optional<ReadFrom> read;
+  std::vector<absl::AnyInvocable<void()>> retries;
   {
     std::lock_guard lock(mutex_);
     std::erase_if(joined_, [](const Joined& joined) { return joined.alive.expired(); });
     if (read_failed_ && listening_) read = StartReadLocked();
+    retries.swap(retries_);
   }
   if (read) Read(*read);
+  for (auto& retry : retries) retry();
+}
+
+void EventFeed::RetryAtTick(absl::AnyInvocable<void()> retry) {
+  std::lock_guard lock(mutex_);
+  retries_.push_back(std::move(retry));
 }
 
 size_t EventFeed::members() const {
@@ -74,7 +82,8 @@ size_t EventFeed::members() const {
   return joined_.size();
 }
 
-bool EventFeed::Join(std::shared_ptr<Member> member, std::weak_ptr<void> alive, int64_t position) {
+bool EventFeed::Join(std::shared_ptr<Member> member, std::weak_ptr<void> alive, int64_t position,
+                     size_t max_backlog) {
   if (alive.expired()) return true;  // gone: nothing to catch up for
   std::lock_guard lock(mutex_);
   if (!horizon_) {
@@ -83,6 +92,11 @@ bool EventFeed::Join(std::shared_ptr<Member> member, std::weak_ptr<void> alive, 
   } else if (position < floor_) {
     return false;
   }
+  // recent_ is in id order: the events past `position` are its tail.
+  const auto first_after = std::upper_bound(
+      recent_.begin(), recent_.end(), position,
+      [](int64_t at, const std::shared_ptr<const FeedEvent>& event) { return at < event->id; });
+  if (static_cast<size_t>(recent_.end() - first_after) > max_backlog) return false;
   Joined joined{std::move(member), std::move(alive), position};
   for (const auto& event : recent_) {
     if (event->id <= position) continue;

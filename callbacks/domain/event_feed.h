@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include <absl/functional/any_invocable.h>
+
 #include "storage/queries/events.h"
 #include "storage/store.h"
 #include "user/v1/user.pb.h"
@@ -57,15 +59,21 @@ class EventFeed {
   /// The events pool's hooks (storage::PoolOptions::on_listening, on_notification).
   void OnListening(bool listening);
   void OnNotification();
-  /// Once a second: reads again after a read that failed, and lets go of streams that ended.
+  /// Once a second: reads again after a read that failed, runs what waits for it (RetryAtTick),
+  /// and lets go of streams that ended.
   void Tick();
+  /// Runs `retry` at the next Tick, without the feed's lock: for a stream whose read was held up
+  /// by a writer, which asking again at once would only hold up more (see OnRead).
+  void RetryAtTick(absl::AnyInvocable<void()> retry);
 
   /// Adds `member`, which has every event up to `position`: true when the feed has every event
   /// after it (those it holds past `position` are delivered at once, before any later one; a
   /// feed that has read nothing yet starts from `position`), false when it no longer holds them
-  /// all (they fell out of the recent ones): read on from the table and try again.
+  /// all (they fell out of the recent ones) or holds more than `max_backlog` of them (more than
+  /// the stream should take at once): read on from the table and try again.
   /// The feed keeps `member` while `alive` lives (the stream's writer) and Deliver says yes.
-  bool Join(std::shared_ptr<Member> member, std::weak_ptr<void> alive, int64_t position);
+  bool Join(std::shared_ptr<Member> member, std::weak_ptr<void> alive, int64_t position,
+            size_t max_backlog);
 
   /// Streams joined (for tests and metrics).
   size_t members() const;
@@ -97,8 +105,9 @@ class EventFeed {
   std::optional<int64_t> horizon_;  // guarded by mutex_: every event up to it is delivered
   /// Guarded by mutex_: the events after floor_ up to horizon_, oldest first.
   std::deque<std::shared_ptr<const FeedEvent>> recent_;
-  int64_t floor_ = 0;           // guarded by mutex_
-  std::vector<Joined> joined_;  // guarded by mutex_
+  int64_t floor_ = 0;                                // guarded by mutex_
+  std::vector<Joined> joined_;                       // guarded by mutex_
+  std::vector<absl::AnyInvocable<void()>> retries_;  // guarded by mutex_: run at the next Tick
 };
 
 }  // namespace usersvc::callbacks

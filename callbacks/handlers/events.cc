@@ -117,18 +117,23 @@ class EventWatch final : public EventFeed::Member, public std::enable_shared_fro
     if (writer == nullptr) return;  // the client went away
     if (!rows.ok()) return writer->Finish(rows.status());
     const storage::EventFeedRow first = rows[0];
-    if (!first.horizon) return Read(from);  // a writer held the read up: again
+    if (!first.horizon) {
+      // A writer held the read up: again at the feed's next tick, since asking at once would
+      // queue every writer behind the read's lock request again (see EventFeed::OnRead).
+      return services_.events->RetryAtTick([self = shared_from_this(), from] { self->Read(from); });
+    }
     if (!from) {
       position_ = *first.horizon;
       return JoinFeed();
     }
-    if (!checked_range_) {
+    // Every read: an operator may delete ahead of a slow stream as well as behind it.
+    if (*from < first.pruned_through) {
+      return writer->Finish(absl::OutOfRangeError(absl::StrCat(
+          "after_id: events after ", *from, " are no longer kept (the outbox holds ids after ",
+          first.pruned_through, ")")));
+    }
+    if (!checked_range_) {  // the first read: the caller's after_id against the outbox
       checked_range_ = true;
-      if (*from < first.pruned_through) {
-        return writer->Finish(absl::OutOfRangeError(absl::StrCat(
-            "after_id: events after ", *from, " are no longer kept (the outbox holds ids after ",
-            first.pruned_through, ")")));
-      }
       if (*from > *first.horizon) {
         return writer->Finish(absl::OutOfRangeError(
             absl::StrCat("after_id: no event has that id yet (the last is ", *first.horizon, ")")));
@@ -155,8 +160,9 @@ class EventWatch final : public EventFeed::Member, public std::enable_shared_fro
   void JoinFeed() {
     std::shared_ptr<StreamWriter<UserEvent>> writer = writer_.lock();
     if (writer == nullptr) return;
-    if (services_.events->Join(shared_from_this(), writer, position_)) return;
-    // The feed has moved on past what it keeps: read further here first.
+    if (services_.events->Join(shared_from_this(), writer, position_, kCatchUpBatch)) return;
+    // The feed has moved on past what it keeps, or holds more past the stream's position than
+    // the stream should take in one go: read further here first, paced by the client.
     writer->WhenDrained([self = shared_from_this()] { self->Read(self->position_); });
   }
 
