@@ -233,8 +233,8 @@ TEST_CASE("With auth on, an event stream keeps raw tokens only for user.events.t
 
   BlockingDb db;
   // The stream from the user's user.created on: the verification request comes after it.
-  const std::string before = db.Scalar(
-      "SELECT min(id) FROM user_events WHERE user_id = $1::uuid", {created.user().id()});
+  const std::string before =
+      db.Scalar("SELECT min(id) FROM user_events WHERE user_id = $1::uuid", {created.user().id()});
   auto payload_of_request = [&](const std::string& scopes) {
     user::v1::WatchUserEventsRequest request;
     request.set_after_id(std::stoll(before));

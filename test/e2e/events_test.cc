@@ -371,7 +371,8 @@ TEST_CASE("A stream resumed after a cut misses nothing and repeats nothing, out 
   BlockingDb db(cluster.url());
   TestUser who = CreateTestUser(*stub);
   const std::string& id = who.user.id();
-  auto first = std::make_unique<Watch>(*stub, After(LastEventId(db), id));
+  const int64_t created = LastEventId(db);
+  auto first = std::make_unique<Watch>(*stub, After(created, id));
 
   // A transaction takes the next id and holds it open; an RPC then commits the id after it.
   BlockingDb holder(cluster.url());
@@ -381,9 +382,15 @@ TEST_CASE("A stream resumed after a cut misses nothing and repeats nothing, out 
                     " VALUES ('user.updated', $1::uuid, '{\"changed\": [\"held\"]}') RETURNING id",
                     {id}));
   UpdateFirstName(*stub, id, "Later");
+  // And a stream that starts catching up from the table while the id is held.
+  Watch catching_up(*stub, After(created, id));
   // Time for a stream that went by commit order to send the later id first.
   std::this_thread::sleep_for(std::chrono::milliseconds(500));
   holder.Query("COMMIT");
+  const std::vector<UserEvent> caught_up = catching_up.Take(2);
+  REQUIRE(caught_up.size() == 2);
+  CHECK(caught_up[0].id() == held);
+  CHECK(caught_up[1].id() > held);
 
   std::vector<UserEvent> got = first->Take(1);
   REQUIRE(got.size() == 1);

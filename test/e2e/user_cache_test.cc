@@ -197,6 +197,17 @@ TEST_CASE("A server that lost its notification connection answers from the datab
                   " WHERE application_name = 'usersvc-events'") == "1");
   CHECK(SecondsUntilNamed(*stub, id, "Unheard") >= 0);
   db.Query("ALTER TABLE users ENABLE TRIGGER users_changed_notify");
+
+  // TRUNCATE fires no row trigger, and the cache forgets everyone all the same.
+  for (int i = 0; i < 3; ++i) MustGet(*stub, id);
+  db.Query("TRUNCATE users CASCADE");
+  const auto start = Clock::now();
+  user::v1::User gone;
+  while (GetUser(*stub, id, &gone).ok() && Clock::now() - start < std::chrono::seconds(10)) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  CHECK(GetUser(*stub, id, &gone).error_code() == grpc::StatusCode::NOT_FOUND);
+  CHECK(Clock::now() - start < std::chrono::seconds(1));
 }
 
 }  // namespace

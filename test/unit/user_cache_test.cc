@@ -1,8 +1,8 @@
 // The lookup cache alone: what it answers, what it forgets, and that it keeps to its budget.
 #include "callbacks/domain/user_cache.h"
 
+#include <deque>
 #include <string>
-#include <vector>
 
 #include <catch2/catch.hpp>
 
@@ -14,13 +14,15 @@ struct TestRow {
   explicit TestRow(int n)
       : id("00000000-0000-4000-8000-" + std::string(12 - std::to_string(n).size(), '0') +
            std::to_string(n)),
-        email("user" + std::to_string(n) + "@example.com") {
+        email("user" + std::to_string(n) + "@example.com"),
+        username("user_" + std::to_string(n)) {
     row.id = id;
     row.email = email;
-    row.username = "user_" + std::to_string(n);
+    row.username = username;
     row.version = n;
   }
-  std::string id, email;
+  TestRow(const TestRow&) = delete;  // `row` views the strings of this one
+  std::string id, email, username;
   storage::UserRow row;
 };
 
@@ -81,7 +83,7 @@ TEST_CASE("The cache keeps within its bytes, dropping the least recently used fi
   const size_t one = CachedUser(TestRow(1).row).bytes();
   UserCache cache(10 * one);
   cache.SetListening(true);
-  std::vector<TestRow> rows;
+  std::deque<TestRow> rows;  // never moved: each row views its own strings
   for (int n = 1; n <= 100; ++n) rows.emplace_back(n);
   cache.Fill(rows[0].row, cache.generation());
   for (int n = 1; n < 100; ++n) {
