@@ -151,7 +151,7 @@ struct NoRow {
 /// A row of the outbox feed (queries/events.h): an event, or none (`id` nullopt) with only the
 /// feed's marks.
 struct EventFeedRow {
-  static constexpr int kColumns = 7;
+  static constexpr int kColumns = 8;
   static EventFeedRow Read(RowReader& columns) {
     EventFeedRow row;
     row.horizon = columns.OptionalInt64();
@@ -161,6 +161,7 @@ struct EventFeedRow {
     row.event_type = columns.Text();
     row.user_id = columns.OptionalText();
     row.payload_json = columns.Text();
+    row.payload_without_token_json = columns.Text();
     row.created_at_micros = columns.Int64();
     return row;
   }
@@ -173,6 +174,7 @@ struct EventFeedRow {
   std::string_view event_type;
   std::optional<std::string_view> user_id;
   std::string_view payload_json;
+  std::string_view payload_without_token_json;  // what most streams may see
   int64_t created_at_micros = 0;
 };
 

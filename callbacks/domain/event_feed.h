@@ -25,8 +25,8 @@ struct FeedEvent {
   user::v1::UserEvent without_token;
 };
 
-/// An outbox row as a FeedEvent; nullopt when its payload is not a JSON object (it cannot be a
-/// Struct: logged, and the event is sent with an empty payload rather than lost).
+/// An outbox row as a FeedEvent. A payload that is not a JSON object cannot be a Struct: that is
+/// logged, and the event is sent with an empty payload rather than lost.
 std::shared_ptr<const FeedEvent> MakeFeedEvent(const storage::EventFeedRow& row);
 
 /// The outbox, read once for every stream of this server: a connection LISTENs (the events

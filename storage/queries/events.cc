@@ -7,6 +7,7 @@ namespace usersvc::storage::queries {
 const Query<EventFeedParams, EventFeedRow> kEventFeed{
     "event_feed",
     "SELECT horizon, pruned_through, id, event_type, user_id, payload::text,"
+    " (payload - 'token')::text,"
     " (extract(epoch FROM created_at) * 1000000)::int8"
     " FROM usersvc_event_feed($1::int8, $2::int4)",
     Access::kChanges};

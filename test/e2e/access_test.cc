@@ -207,7 +207,7 @@ TEST_CASE("Every UserService RPC needs its scope: without it PERMISSION_DENIED, 
         std::map<std::string, int>{{"user.credentials", 5}, {"user.read", 9}, {"user.write", 10}});
 }
 
-TEST_CASE("With auth on, an event stream keeps raw tokens only for user.events.tokens") {
+TEST_CASE("Event stream: with auth on, raw tokens are kept only for user.events.tokens") {
   const SigningKey ec(SigningKey::Type::kEcP256, "ec-1");
   ConfigDir config;
   ServerProcess::Options options;

@@ -210,7 +210,9 @@ void ChangeInEveryWay(Stub& stub, BlockingDb& db, const TestUser& who) {
   }
 }
 
-TEST_CASE("WatchUserEvents sends every kind of change as it commits, in id order, no tokens") {
+TEST_CASE(
+    "Event stream: WatchUserEvents sends every kind of change as it commits, in id order, no "
+    "tokens") {
   ServerProcess server;
   auto stub = server.stub();
   BlockingDb db;
@@ -237,7 +239,8 @@ TEST_CASE("WatchUserEvents sends every kind of change as it commits, in id order
   CHECK(types.size() == 14);  // every type of ../shared/proto-schemas/README.md
 }
 
-TEST_CASE("With --watch_include_tokens a stream keeps the raw tokens in the payload") {
+TEST_CASE(
+    "Event stream: with --watch_include_tokens a stream keeps the raw tokens in the payload") {
   ServerProcess::Options options;
   options.args = {"--watch_include_tokens"};
   ServerProcess server(options);
@@ -251,7 +254,8 @@ TEST_CASE("With --watch_include_tokens a stream keeps the raw tokens in the payl
   CHECK(events.back().payload().fields().at("token").string_value() == token);
 }
 
-TEST_CASE("A stream with after_id 0 sends only what commits after it, then every change") {
+TEST_CASE(
+    "Event stream: a stream with after_id 0 sends only what commits after it, then every change") {
   ServerProcess server;
   auto stub = server.stub();
   BlockingDb db;
@@ -292,7 +296,7 @@ TEST_CASE("A stream with after_id 0 sends only what commits after it, then every
   CHECK(seen == stored);
 }
 
-TEST_CASE("A stream's filters keep to the event types and the user asked for") {
+TEST_CASE("Event stream: a stream's filters keep to the event types and the user asked for") {
   ServerProcess server;
   auto stub = server.stub();
   BlockingDb db;
@@ -328,7 +332,7 @@ TEST_CASE("A stream's filters keep to the event types and the user asked for") {
   CHECK(Ids(bobs) == StoredIds(db, bob.user.id()));
 }
 
-TEST_CASE("A stream refuses a filter it cannot serve with the field at fault") {
+TEST_CASE("Event stream: a stream refuses a filter it cannot serve with the field at fault") {
   ServerProcess server;
   auto stub = server.stub();
   BlockingDb db;
@@ -361,7 +365,9 @@ TEST_CASE("A stream refuses a filter it cannot serve with the field at fault") {
   }
 }
 
-TEST_CASE("A stream resumed after a cut misses nothing and repeats nothing, out of id order too") {
+TEST_CASE(
+    "Event stream: a stream resumed after a cut misses nothing and repeats nothing, out of id "
+    "order too") {
   PrivateCluster cluster;
   cluster.Start();
   ServerProcess::Options options;
@@ -408,7 +414,9 @@ TEST_CASE("A stream resumed after a cut misses nothing and repeats nothing, out 
   CHECK(Ids(got) == stored);
 }
 
-TEST_CASE("Events committed while the notification connection is down arrive once it is back") {
+TEST_CASE(
+    "Event stream: events committed while the notification connection is down arrive once it is "
+    "back") {
   PrivateCluster cluster;
   cluster.Start();
   ServerProcess::Options options;
@@ -430,7 +438,9 @@ TEST_CASE("Events committed while the notification connection is down arrive onc
   CHECK(Ids(got) == std::vector<int64_t>(stored.end() - 5, stored.end()));
 }
 
-TEST_CASE("A reader too slow for its stream is ended RESOURCE_EXHAUSTED and resumes the rest") {
+TEST_CASE(
+    "Event stream: a reader too slow for its stream is ended RESOURCE_EXHAUSTED and resumes the "
+    "rest") {
   PrivateCluster cluster;
   cluster.Start();
   ServerProcess::Options options;
@@ -477,7 +487,8 @@ TEST_CASE("A reader too slow for its stream is ended RESOURCE_EXHAUSTED and resu
   }
 }
 
-TEST_CASE("A stream cannot resume from before what the outbox still holds: OUT_OF_RANGE") {
+TEST_CASE(
+    "Event stream: a stream cannot resume from before what the outbox still holds: OUT_OF_RANGE") {
   PrivateCluster cluster;
   cluster.Start();
   ServerProcess::Options options;
