@@ -43,31 +43,24 @@ size_t CachedUser::bytes() const {
 }
 
 std::shared_ptr<const CachedUser> UserCache::FindById(std::string_view id) {
-  if (!enabled()) return nullptr;
-  std::lock_guard lock(mutex_);
-  auto found = by_id_.find(std::string(id));
-  if (found == by_id_.end()) {
-    ++stats_.misses;
-    return nullptr;
-  }
-  return FoundLocked(found->second);
+  return Find(by_id_, id);
 }
 
 std::shared_ptr<const CachedUser> UserCache::FindByEmail(std::string_view email) {
+  return Find(by_email_, email);
+}
+
+std::shared_ptr<const CachedUser> UserCache::Find(const Index& index, std::string_view key) {
   if (!enabled()) return nullptr;
   std::lock_guard lock(mutex_);
-  auto found = by_email_.find(std::string(email));
-  if (found == by_email_.end()) {
+  auto found = index.find(std::string(key));
+  if (found == index.end()) {
     ++stats_.misses;
     return nullptr;
   }
-  return FoundLocked(found->second);
-}
-
-std::shared_ptr<const CachedUser> UserCache::FoundLocked(Lru::iterator entry) {
   ++stats_.hits;
-  lru_.splice(lru_.begin(), lru_, entry);  // iterators stay valid
-  return *entry;
+  lru_.splice(lru_.begin(), lru_, found->second);  // iterators stay valid
+  return *found->second;
 }
 
 void UserCache::Fill(const storage::UserRow& row, uint64_t generation) {

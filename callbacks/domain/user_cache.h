@@ -80,18 +80,20 @@ class UserCache {
 
  private:
   using Lru = std::list<std::shared_ptr<const CachedUser>>;  // most recent first
+  using Index = std::unordered_map<std::string, Lru::iterator>;
 
-  std::shared_ptr<const CachedUser> FoundLocked(Lru::iterator entry);
+  /// The entry under `key` in `index` (one of the two below), made the most recent; counted.
+  std::shared_ptr<const CachedUser> Find(const Index& index, std::string_view key);
   void EraseLocked(Lru::iterator entry);
 
   const size_t max_bytes_;
   std::atomic<bool> listening_ = false;
   std::atomic<uint64_t> generation_ = 0;  // bumped by every Forget, under mutex_
   mutable std::mutex mutex_;
-  Lru lru_;                                                  // guarded by mutex_
-  std::unordered_map<std::string, Lru::iterator> by_id_;     // guarded by mutex_
-  std::unordered_map<std::string, Lru::iterator> by_email_;  // guarded by mutex_
-  Stats stats_;                                              // guarded by mutex_
+  Lru lru_;         // guarded by mutex_
+  Index by_id_;     // guarded by mutex_
+  Index by_email_;  // guarded by mutex_
+  Stats stats_;     // guarded by mutex_
 };
 
 }  // namespace usersvc::callbacks
