@@ -30,12 +30,13 @@ constexpr std::pair<std::string_view, Scope> kMethodScopes[] = {
     {"DeleteAddress", Scope::kWrite},
     {"SetDefaultAddress", Scope::kWrite},
     {"UpdateUserPreferences", Scope::kWrite},
-    // Passwords and email verification.
+    // Passwords, sign-in and email verification.
     {"SendVerificationEmail", Scope::kCredentials},
     {"VerifyEmail", Scope::kCredentials},
     {"ChangePassword", Scope::kCredentials},
     {"RequestPasswordReset", Scope::kCredentials},
     {"ResetPassword", Scope::kCredentials},
+    {"VerifyPassword", Scope::kCredentials},
 };
 
 }  // namespace

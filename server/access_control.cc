@@ -7,12 +7,10 @@
 #include <absl/time/clock.h>
 
 #include "base/log.h"
-#include "google/rpc/error_details.pb.h"
+#include "callbacks/domain/retry_info.h"
 
 namespace usersvc::server {
 namespace {
-
-constexpr char kRetryInfoType[] = "type.googleapis.com/google.rpc.RetryInfo";
 
 /// The token of an `authorization: Bearer <token>` header; "" when there is none, nullopt when
 /// the header is there but is not one bearer token (two headers, another scheme).
@@ -42,14 +40,9 @@ std::string PeerAddress(const grpc::ServerContext& context) {
 }
 
 absl::Status RateLimited(absl::Duration retry_after) {
-  absl::Status status =
-      absl::ResourceExhaustedError("rate limit exceeded for this caller; retry later");
-  google::rpc::RetryInfo retry;
-  const int64_t nanos = absl::ToInt64Nanoseconds(retry_after);
-  retry.mutable_retry_delay()->set_seconds(nanos / 1'000'000'000);
-  retry.mutable_retry_delay()->set_nanos(static_cast<int32_t>(nanos % 1'000'000'000));
-  status.SetPayload(kRetryInfoType, absl::Cord(retry.SerializeAsString()));
-  return status;
+  return callbacks::WithRetryDelay(
+      absl::ResourceExhaustedError("rate limit exceeded for this caller; retry later"),
+      retry_after);
 }
 
 }  // namespace

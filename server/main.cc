@@ -22,6 +22,7 @@
 #include "callbacks/domain/health_monitor.h"
 #include "callbacks/domain/user_cache.h"
 #include "callbacks/handlers/health.h"
+#include "importer/django_import.h"
 #include "server/config.h"
 #include "server/server.h"
 #include "storage/migrations.h"
@@ -240,6 +241,10 @@ int main(int argc, char** argv) {
   // deadlocks (its debug default): about 2% of a call's CPU in a profile of HealthCheck load.
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
 #endif
+  // A tool with its own flags, run before the server's are parsed.
+  if (argc > 1 && std::string_view(argv[1]) == "import-django") {
+    return importer::ImportDjangoCommand(argc - 1, argv + 1);
+  }
   const sigset_t signals = BlockShutdownSignals();
   absl::StatusOr<server::Config> config = server::LoadConfig(argc, argv);
   if (!config.ok()) {

@@ -12,6 +12,7 @@
 #include "callbacks/handlers/listing.h"
 #include "callbacks/handlers/passwords.h"
 #include "callbacks/handlers/preferences.h"
+#include "callbacks/handlers/sign_in.h"
 #include "callbacks/handlers/users.h"
 #include "callbacks/handlers/verification.h"
 #include "server/reflection_call.h"
@@ -129,6 +130,7 @@ absl::Status Server::Start() {
        .arm = &UnaryCall<&Users::RequestRequestPasswordReset, &cb::RequestPasswordReset>::Arm,
        .answer_no_sooner_than = kResetRequestAnswerTime},
       {"ResetPassword", &UnaryCall<&Users::RequestResetPassword, &cb::ResetPassword>::Arm},
+      {"VerifyPassword", &UnaryCall<&Users::RequestVerifyPassword, &cb::VerifyPassword>::Arm},
       {"GetUserPreferences",
        &UnaryCall<&Users::RequestGetUserPreferences, &cb::GetUserPreferences>::Arm},
       {"UpdateUserPreferences",

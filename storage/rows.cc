@@ -41,6 +41,18 @@ ListedUserRow ListedUserRow::Read(RowReader& columns) {
   return row;
 }
 
+SignInClaimRow SignInClaimRow::Read(RowReader& columns) {
+  SignInClaimRow row;
+  row.retry_after_ms = columns.Int64();
+  if (columns.NextIsNull()) {  // the LEFT JOIN found no account
+    columns.Skip(UserRow::kColumns + 1);
+    return row;
+  }
+  row.user = UserRow::Read(columns);
+  row.password_hash = columns.Text();
+  return row;
+}
+
 AddressRow AddressRow::Read(RowReader& columns) {
   AddressRow row;
   row.id = columns.Text();

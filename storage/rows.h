@@ -120,6 +120,16 @@ struct PasswordCheckRow {
   RecordedOutcome recorded;
 };
 
+/// VerifyPassword's first statement: the attempt counted, and the account if there is one.
+struct SignInClaimRow {
+  static constexpr int kColumns = 1 + UserRow::kColumns + 1;
+  static SignInClaimRow Read(RowReader& columns);
+
+  int64_t retry_after_ms = 0;   // 0: the password may be checked; else locked for this long
+  std::optional<UserRow> user;  // none: no account has the email
+  std::string_view password_hash;
+};
+
 /// ResetPassword's look before it hashes.
 struct ResetCheckRow {
   static constexpr int kColumns = 3;

@@ -5,6 +5,8 @@
 
 #include <sodium.h>
 
+#include "callbacks/domain/django_hashes.h"
+
 namespace usersvc::callbacks {
 
 namespace {
@@ -31,6 +33,39 @@ bool VerifyPassword(std::string_view hash, std::string_view password) {
   argon2id_runs.fetch_add(1, std::memory_order_relaxed);
   const std::string terminated(hash);  // libsodium wants a NUL-terminated hash string
   return crypto_pwhash_str_verify(terminated.c_str(), password.data(), password.size()) == 0;
+}
+
+namespace {
+
+/// An argon2id hash of a random password, made once, for checks that must cost one.
+const std::string& DummyHash() {
+  static const std::string hash = [] {
+    unsigned char password[32];
+    randombytes_buf(password, sizeof password);
+    return HashPassword(std::string_view(reinterpret_cast<const char*>(password), sizeof password))
+        .value_or("");
+  }();
+  return hash;
+}
+
+}  // namespace
+
+void SpendPasswordCheck(std::string_view password) { (void)VerifyPassword(DummyHash(), password); }
+
+PasswordMatch MatchPassword(std::string_view stored, std::string_view password) {
+  if (stored.starts_with("$argon2id$")) {
+    if (!VerifyPassword(stored, password)) return {};
+    const std::string terminated(stored);
+    return {.matches = true,
+            .needs_rehash = crypto_pwhash_str_needs_rehash(terminated.c_str(), kArgon2OpsLimit,
+                                                           kArgon2MemLimitBytes) != 0};
+  }
+  if (IsDjangoHash(stored)) {
+    if (!VerifyDjangoHash(stored, password)) return {};
+    return {.matches = true, .needs_rehash = true};
+  }
+  SpendPasswordCheck(password);
+  return {};
 }
 
 namespace {

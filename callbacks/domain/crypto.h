@@ -20,8 +20,26 @@ bool InitCrypto();
 /// A salted argon2id hash in the PHC string format; nullopt when memory ran out.
 std::optional<std::string> HashPassword(std::string_view password);
 
-/// Whether `password` matches `hash`, in time independent of where they differ.
+/// Whether `password` matches `hash`, one of this service's argon2id hashes, in time
+/// independent of where they differ.
 bool VerifyPassword(std::string_view hash, std::string_view password);
+
+/// How a stored hash of any scheme the service reads compared with a password.
+struct PasswordMatch {
+  bool matches = false;
+  /// The stored hash should be replaced by HashPassword's (one imported from Django, or an
+  /// argon2id of a lower cost than today's); said only when the password matched.
+  bool needs_rehash = false;
+};
+/// Checks `password` against `stored`: this service's argon2id, or a Django hash
+/// (callbacks/domain/django_hashes.h). An unusable password (Django's "!…"), an empty or an
+/// unknown hash never matches, and costs one argon2id check all the same, so that the time taken
+/// does not tell such accounts apart.
+PasswordMatch MatchPassword(std::string_view stored, std::string_view password);
+
+/// Spends what checking a password against an account would, for a caller with no account:
+/// VerifyPassword of an unknown email must not answer sooner than a wrong password.
+void SpendPasswordCheck(std::string_view password);
 
 /// How many argon2id computations (hashes and verifications) this process has run: what an
 /// attacker would try to make the service spend. Exported as usersvc_argon2id_runs_total.

@@ -72,6 +72,7 @@ void PurgeExpired(Services& services) {
   purge(storage::queries::kPurgeExpiredTokens, "user_tokens");
   purge(storage::queries::kPurgeOldRequestOutcomes, "request_outcomes");
   purge(storage::queries::kPurgeOldResetRequests, "password_reset_requests");
+  purge(storage::queries::kPurgeOldSignInAttempts, "sign_in_attempts");
 }
 
 void HealthCheck(Services& services,

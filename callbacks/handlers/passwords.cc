@@ -8,6 +8,7 @@
 #include "callbacks/domain/request_key.h"
 #include "callbacks/domain/validation.h"
 #include "callbacks/handlers/forget_user.h"
+#include "callbacks/handlers/password_work.h"
 #include "callbacks/handlers/replies.h"
 #include "callbacks/handlers/verification.h"
 #include "storage/queries/credentials.h"
@@ -17,33 +18,12 @@ namespace {
 
 namespace q = storage::queries;
 
-absl::Status HashingQueueFull() {
-  return absl::ResourceExhaustedError("server overloaded: password hashing queue full");
-}
-
-absl::Status DeadlineExceeded() {
-  return absl::DeadlineExceededError("deadline exceeded before the password could be hashed");
-}
-
 /// A repeat of a recorded change answers what its first call did (OK) when its arguments are
 /// the same; a request_id reused for anything else is refused.
 absl::Status RepeatAnswer(bool same_arguments) {
   return same_arguments
              ? absl::OkStatus()
              : absl::AlreadyExistsError("request_id: already used with different arguments");
-}
-
-absl::Status HashingOutOfMemory() {
-  return absl::ResourceExhaustedError("server overloaded: no memory for password hashing");
-}
-
-/// Runs `work` on the CPU pool, or ends the call RESOURCE_EXHAUSTED when the pool is full.
-/// `finish` is shared with `work`, which owns ending the call once it runs.
-template <typename Work>
-void OnCpuPool(Services& services, std::shared_ptr<Finish> finish, Work work) {
-  if (!services.cpu.Submit(std::move(work), [finish] { std::move (*finish)(ShuttingDown()); })) {
-    std::move (*finish)(HashingQueueFull());
-  }
 }
 
 }  // namespace
@@ -88,7 +68,7 @@ void ChangePassword(
                    old_hash = std::move(old_hash)]() mutable {
                     // Nobody waits for an answer any more: no argon2id for it.
                     if (absl::Now() >= deadline) return std::move(*finish)(DeadlineExceeded());
-                    if (!VerifyPassword(old_hash, request->current_password())) {
+                    if (!MatchPassword(old_hash, request->current_password()).matches) {
                       return std::move(*finish)(
                           absl::UnauthenticatedError("current_password is incorrect"));
                     }

@@ -47,4 +47,16 @@ const Query<ResetCheckParams, ResetCheckRow> kSelectResetCheck{
 const Query<ResetPasswordParams, DoneRow> kResetPassword{
     "reset_password", "SELECT usersvc_reset_password_once($3, $4, $1, $2)", Access::kChanges};
 
+// The claim is counted whether or not an account has the email (migration 0014); `one` gives
+// the LEFT JOIN its single row when none has.
+const Query<ClaimSignInParams, SignInClaimRow> kClaimSignIn{
+    "claim_sign_in",
+    "SELECT usersvc_claim_sign_in($1), " USERSVC_USER_COLUMNS
+    ", password_hash"
+    " FROM (SELECT) one LEFT JOIN users ON email = $1",
+    Access::kChanges};
+
+const Query<SignInSucceededParams, DoneRow> kSignInSucceeded{
+    "sign_in_succeeded", "SELECT usersvc_sign_in_succeeded($1, $2, $3, $4)", Access::kChanges};
+
 }  // namespace usersvc::storage::queries

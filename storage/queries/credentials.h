@@ -1,5 +1,7 @@
 #pragma once
 
+#include <optional>
+#include <string>
 #include <string_view>
 #include <tuple>
 
@@ -68,5 +70,24 @@ struct ResetPasswordParams {
   auto Fields() const { return std::tie(token_hash, new_hash, key); }
 };
 extern const Query<ResetPasswordParams, DoneRow> kResetPassword;
+
+/// VerifyPassword, before any hash is checked: counts the attempt for `email` (normalised) and
+/// reads its account, in one statement.
+struct ClaimSignInParams {
+  std::string_view email;
+  auto Fields() const { return std::tie(email); }
+};
+extern const Query<ClaimSignInParams, SignInClaimRow> kClaimSignIn;
+
+/// The right password: clears the count of `email`, and replaces `checked_hash` by `new_hash`
+/// (if any) unless the password changed meanwhile.
+struct SignInSucceededParams {
+  std::string_view email;
+  std::string_view user_id;
+  std::string_view checked_hash;
+  std::optional<std::string> new_hash;
+  auto Fields() const { return std::tie(email, user_id, checked_hash, new_hash); }
+};
+extern const Query<SignInSucceededParams, DoneRow> kSignInSucceeded;
 
 }  // namespace usersvc::storage::queries

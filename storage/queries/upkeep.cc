@@ -25,6 +25,14 @@ const Query<NoParams, NoRow> kPurgeOldResetRequests{
     "  LIMIT 1000 FOR UPDATE SKIP LOCKED)",
     Access::kChanges};
 
+const Query<NoParams, NoRow> kPurgeOldSignInAttempts{
+    "purge_old_sign_in_attempts",
+    "DELETE FROM sign_in_attempts WHERE email_digest IN ("
+    "  SELECT email_digest FROM sign_in_attempts"
+    "  WHERE window_started_at < now() - interval '15 minutes'"
+    "  LIMIT 1000 FOR UPDATE SKIP LOCKED)",
+    Access::kChanges};
+
 const Query<NoParams, ProbeRow> kProbe{"probe", "SELECT 1", Access::kReads};
 
 }  // namespace usersvc::storage::queries

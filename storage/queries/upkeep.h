@@ -13,6 +13,8 @@ extern const Query<NoParams, NoRow> kPurgeExpiredTokens;
 extern const Query<NoParams, NoRow> kPurgeOldRequestOutcomes;
 /// Deletes up to 1,000 rows of the reset-request log older than a day.
 extern const Query<NoParams, NoRow> kPurgeOldResetRequests;
+/// Deletes up to 1,000 counts of sign-in attempts whose 15-minute window has passed.
+extern const Query<NoParams, NoRow> kPurgeOldSignInAttempts;
 
 extern const Query<NoParams, ProbeRow> kProbe;
 

@@ -44,17 +44,59 @@ std::unique_ptr<grpc::ClientContext> ContextWithDeadline(double seconds) {
   return context;
 }
 
+namespace {
+
+std::string ReadWhole(const std::string& path) {
+  std::ifstream file(path);
+  std::stringstream content;
+  content << file.rdbuf();
+  return content.str();
+}
+
+/// The service's binary: USERSVC_SERVER_BINARY runs these tests against another build of it (the
+/// tsan preset: this test binary from the asan build, the service built with ThreadSanitizer).
+std::string ServiceBinary() {
+  const char* binary = std::getenv("USERSVC_SERVER_BINARY");
+  return binary != nullptr ? binary : USERSVC_BINARY;
+}
+
+}  // namespace
+
+CommandRun RunServiceCommand(const std::vector<std::string>& args) {
+  const std::string out_path = fmt::format("/tmp/usersvc-command-{}.out", UniqueSuffix());
+  const std::string err_path = out_path + ".err";
+  std::vector<std::string> owned = {ServiceBinary()};
+  owned.insert(owned.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (auto& arg : owned) argv.push_back(arg.data());
+  argv.push_back(nullptr);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, out_path.c_str(),
+                                   O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, err_path.c_str(),
+                                   O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  pid_t pid = -1;
+  const int spawned = posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  REQUIRE(spawned == 0);
+  int status = 0;
+  REQUIRE(waitpid(pid, &status, 0) == pid);
+  CommandRun run{WIFEXITED(status) ? WEXITSTATUS(status) : -1, ReadWhole(out_path),
+                 ReadWhole(err_path)};
+  unlink(out_path.c_str());
+  unlink(err_path.c_str());
+  return run;
+}
+
 ServerProcess::ServerProcess(Options options) {
   port_ = FreePort();
   log_path_ = fmt::format("/tmp/usersvc-test-{}.log", UniqueSuffix());
   const std::string database_url =
       options.database_url.empty() ? TestDatabaseUrl() : options.database_url;
-  // USERSVC_SERVER_BINARY runs these tests against another build of the service (the tsan
-  // preset: this test binary from the asan build, the service built with ThreadSanitizer).
-  const char* binary = std::getenv("USERSVC_SERVER_BINARY");
-  std::vector<std::string> args = {binary != nullptr ? binary : USERSVC_BINARY,
-                                   "--listen=" + address(), "--database_url=" + database_url,
-                                   "--drain_seconds=5"};
+  std::vector<std::string> args = {ServiceBinary(), "--listen=" + address(),
+                                   "--database_url=" + database_url, "--drain_seconds=5"};
   args.insert(args.end(), options.args.begin(), options.args.end());
 
   // posix_spawn, not fork: this test process runs gRPC's threads, and a forked child that
@@ -201,11 +243,6 @@ int ServerProcess::WaitForExit(int seconds) {
   return -1;
 }
 
-std::string ServerProcess::Log() const {
-  std::ifstream file(log_path_);
-  std::stringstream content;
-  content << file.rdbuf();
-  return content.str();
-}
+std::string ServerProcess::Log() const { return ReadWhole(log_path_); }
 
 }  // namespace usersvc::test

@@ -68,6 +68,15 @@ class ServerProcess {
 /// A free TCP port on 127.0.0.1 (bound and released, so another process may still race for it).
 int FreePort();
 
+/// How a run of the service's binary as a command ended.
+struct CommandRun {
+  int exit_code = -1;  // -1: killed by a signal
+  std::string stdout_text;
+  std::string stderr_text;
+};
+/// Runs the service's binary (the one ServerProcess starts) with `args`, to its end.
+CommandRun RunServiceCommand(const std::vector<std::string>& args);
+
 /// A client context with a deadline `seconds` from now.
 std::unique_ptr<grpc::ClientContext> ContextWithDeadline(double seconds = 5);
 

@@ -1,0 +1,337 @@
+#include "importer/django_import.h"
+
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <memory>
+#include <optional>
+#include <variant>
+#include <vector>
+
+#include <absl/container/flat_hash_set.h>
+#include <absl/hash/hash.h>
+#include <absl/strings/ascii.h>
+#include <absl/strings/numbers.h>
+#include <absl/time/clock.h>
+#include <absl/time/time.h>
+#include <fmt/format.h>
+#include <libpq-fe.h>
+
+#include "callbacks/domain/crypto.h"
+#include "callbacks/domain/django_hashes.h"
+#include "callbacks/domain/validation.h"
+#include "storage/migrations.h"
+#include "storage/params.h"
+
+namespace usersvc::importer {
+namespace {
+
+/// A dumped user that passed every check, as the users table takes it.
+struct CheckedUser {
+  std::string pk;
+  std::string id;  // the dump's UUID primary key, kept; empty: a new one
+  std::string email;
+  std::string username;
+  std::string password_hash;
+  std::string first_name;
+  std::string last_name;
+  std::string phone_number;
+  int role = 1;
+  bool is_active = true;
+  bool is_email_verified = false;
+  std::string created_at;     // RFC 3339, UTC
+  bool unverifiable = false;  // a hash no hasher of the service reads
+};
+
+/// Django's role names and our numbers (user.v1.UserRole).
+std::optional<int> RoleOf(const DumpedUser& user) {
+  if (!user.role) {
+    // auth.user has no role: its superusers administer, its staff (who may use Django's admin
+    // site) support.
+    if (user.is_superuser.value_or(false)) return 4;
+    if (user.is_staff.value_or(false)) return 3;
+    return 1;
+  }
+  std::string name = absl::AsciiStrToLower(*user.role);
+  if (name.starts_with("user_role_")) name = name.substr(10);
+  int number = 0;
+  if (absl::SimpleAtoi(name, &number) && number >= 1 && number <= 4) return number;
+  if (name == "customer") return 1;
+  if (name == "seller") return 2;
+  if (name == "support") return 3;
+  if (name == "admin") return 4;
+  return std::nullopt;
+}
+
+/// DjangoJSONEncoder's datetimes: RFC 3339 ("2021-03-04T05:06:07.123Z"), or without an offset
+/// when the project ran with USE_TZ = False (taken as UTC).
+std::optional<std::string> JoinedAt(std::string_view text) {
+  if (text.empty()) return absl::FormatTime(absl::RFC3339_full, absl::Now(), absl::UTCTimeZone());
+  absl::Time at;
+  std::string error;
+  const std::string input(text);  // Debian's abseil takes its own string_view, not std's
+  if (!absl::ParseTime(absl::RFC3339_full, input, &at, &error) &&
+      !absl::ParseTime("%Y-%m-%d%ET%H:%M:%E*S", input, absl::UTCTimeZone(), &at, &error)) {
+    return std::nullopt;
+  }
+  return absl::FormatTime(absl::RFC3339_full, at, absl::UTCTimeZone());
+}
+
+/// The user as the table takes it, or why not (a reason the summary counts).
+std::variant<CheckedUser, std::string> Check(const DumpedUser& dumped) {
+  if (!dumped.malformed.empty()) return "malformed (" + dumped.malformed + ")";
+  CheckedUser user;
+  user.pk = dumped.pk;
+  const std::string lower_pk = absl::AsciiStrToLower(dumped.pk);
+  if (callbacks::CheckUuid("pk", lower_pk).ok()) user.id = lower_pk;
+  absl::StatusOr<std::string> email = callbacks::NormalizeEmail("email", dumped.email);
+  if (!email.ok()) return "invalid email";
+  user.email = *std::move(email);
+  if (!callbacks::CheckUsername("username", dumped.username).ok()) {
+    return "invalid username (3 to 30 of A-Z a-z 0-9 _ . -)";
+  }
+  user.username = dumped.username;
+  if (!callbacks::CheckName("first_name", dumped.first_name).ok()) return "invalid first_name";
+  if (!callbacks::CheckName("last_name", dumped.last_name).ok()) return "invalid last_name";
+  if (!callbacks::CheckPhone("phone_number", dumped.phone_number).ok()) {
+    return "invalid phone_number (E.164)";
+  }
+  user.first_name = dumped.first_name;
+  user.last_name = dumped.last_name;
+  user.phone_number = dumped.phone_number;
+  const std::optional<int> role = RoleOf(dumped);
+  if (!role) return "invalid role";
+  user.role = *role;
+  const std::optional<std::string> joined = JoinedAt(dumped.date_joined);
+  if (!joined) return "invalid date_joined";
+  user.created_at = *joined;
+  // Django's unusable passwords ("!…", or none at all) are kept as unusable: such a user signs in
+  // after a password reset, as in Django.
+  user.password_hash = dumped.password.empty() ? "!" : dumped.password;
+  user.is_active = dumped.is_active.value_or(true);
+  user.is_email_verified = dumped.is_email_verified.value_or(false);
+  return user;
+}
+
+struct ConnectionCloser {
+  void operator()(PGconn* conn) const { PQfinish(conn); }
+};
+struct ResultCloser {
+  void operator()(PGresult* result) const { PQclear(result); }
+};
+using Connection = std::unique_ptr<PGconn, ConnectionCloser>;
+using Result = std::unique_ptr<PGresult, ResultCloser>;
+
+// One statement per batch. The insert passes over every row that any unique index refuses
+// (email, username, id); the final select tells those apart: an email already here before this
+// statement (the snapshot the CTEs share) was imported before, anything else is taken by another
+// account. Each user inserted writes its user.imported event in the same statement.
+constexpr char kInsertBatch[] = R"sql(
+WITH input AS (
+  SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
+                       $7::text[], $8::int2[], $9::bool[], $10::bool[], $11::timestamptz[])
+         WITH ORDINALITY
+         AS t(id, email, username, password_hash, first_name, last_name, phone_number, role,
+              is_active, is_email_verified, created_at, ord)
+), inserted AS (
+  INSERT INTO users (id, email, username, password_hash, first_name, last_name, phone_number,
+                     role, is_active, is_email_verified, created_at, updated_at, deactivated_at,
+                     deactivation_reason)
+  SELECT coalesce(nullif(id, '')::uuid, gen_random_uuid()), email, username, password_hash,
+         first_name, last_name, phone_number, role, is_active, is_email_verified, created_at,
+         created_at, CASE WHEN is_active THEN NULL ELSE now() END,
+         CASE WHEN is_active THEN '' ELSE 'inactive when imported from Django' END
+  FROM input ORDER BY ord
+  ON CONFLICT DO NOTHING
+  RETURNING id, email, username
+), events AS (
+  INSERT INTO user_events (event_type, user_id, payload)
+  SELECT 'user.imported', id, jsonb_build_object('email', email, 'username', username)
+  FROM inserted
+)
+SELECT i.ord, coalesce(n.id, e.id)::text,
+       CASE WHEN n.id IS NOT NULL THEN 'imported' WHEN e.id IS NOT NULL THEN 'skipped'
+            ELSE 'taken' END
+FROM input i LEFT JOIN inserted n ON n.email = i.email
+             LEFT JOIN users e ON e.email = i.email
+ORDER BY i.ord
+)sql";
+
+class Importer {
+ public:
+  Importer(const ImportOptions& options, PGconn* conn, std::ostream& log, std::ostream* id_map)
+      : options_(options), conn_(conn), log_(log), id_map_(id_map) {}
+
+  void Add(const DumpedUser& dumped) {
+    ++summary_.read;
+    auto checked = Check(dumped);
+    if (auto* reason = std::get_if<std::string>(&checked)) return Refuse(*reason);
+    CheckedUser& user = std::get<CheckedUser>(checked);
+    // Within the file the first of a kind wins. Digests rather than the strings: 8 bytes a user.
+    if (!emails_.insert(absl::HashOf(user.email)).second) return Refuse("duplicate email in file");
+    if (!usernames_.insert(absl::HashOf(absl::AsciiStrToLower(user.username))).second) {
+      return Refuse("duplicate username in file");
+    }
+    user.unverifiable = !callbacks::IsDjangoHash(user.password_hash) &&
+                        !user.password_hash.starts_with("!") &&
+                        !user.password_hash.starts_with("$argon2id$");
+    batch_.push_back(std::move(user));
+    if (batch_.size() >= options_.batch) Flush();
+  }
+
+  /// Inserts what is pending; false once the database failed (the import stops there).
+  bool Flush() {
+    if (batch_.empty() || !error_.ok()) return error_.ok();
+    std::vector<std::string> columns[11];
+    for (CheckedUser& user : batch_) {
+      columns[0].push_back(user.id);
+      columns[1].push_back(user.email);
+      columns[2].push_back(user.username);
+      columns[3].push_back(user.password_hash);
+      columns[4].push_back(user.first_name);
+      columns[5].push_back(user.last_name);
+      columns[6].push_back(user.phone_number);
+      columns[7].push_back(std::to_string(user.role));
+      columns[8].push_back(user.is_active ? "t" : "f");
+      columns[9].push_back(user.is_email_verified ? "t" : "f");
+      columns[10].push_back(user.created_at);
+    }
+    std::vector<std::string> literals;
+    std::vector<const char*> values;
+    for (const auto& column : columns) literals.push_back(storage::ArrayLiteral(column));
+    for (const auto& literal : literals) values.push_back(literal.c_str());
+    Result result(PQexecParams(conn_, kInsertBatch, static_cast<int>(values.size()), nullptr,
+                               values.data(), nullptr, nullptr, 0));
+    if (PQresultStatus(result.get()) != PGRES_TUPLES_OK) {
+      error_ = absl::UnavailableError(
+          fmt::format("inserting a batch failed: {}", PQresultErrorMessage(result.get())));
+      return false;
+    }
+    for (int row = 0; row < PQntuples(result.get()); ++row) {
+      const CheckedUser& user = batch_[static_cast<size_t>(row)];
+      const std::string_view outcome = PQgetvalue(result.get(), row, 2);
+      if (outcome == "taken") {
+        Refuse("username or id taken by another account");
+        continue;
+      }
+      if (outcome == "imported") {
+        ++summary_.imported;
+        if (user.unverifiable) ++summary_.unverifiable_hashes;
+      } else {
+        ++summary_.skipped;
+      }
+      if (id_map_ != nullptr && !user.pk.empty()) {
+        *id_map_ << user.pk << ',' << PQgetvalue(result.get(), row, 1) << '\n';
+      }
+    }
+    batch_.clear();
+    log_ << fmt::format("import-django: {} read, {} imported, {} skipped\n", summary_.read,
+                        summary_.imported, summary_.skipped);
+    return true;
+  }
+
+  const ImportSummary& summary() const { return summary_; }
+  const absl::Status& error() const { return error_; }
+
+ private:
+  void Refuse(const std::string& reason) { ++summary_.refused[reason]; }
+
+  const ImportOptions& options_;
+  PGconn* conn_;
+  std::ostream& log_;
+  std::ostream* id_map_;
+  ImportSummary summary_;
+  std::vector<CheckedUser> batch_;
+  absl::flat_hash_set<size_t> emails_;
+  absl::flat_hash_set<size_t> usernames_;
+  absl::Status error_;
+};
+
+}  // namespace
+
+absl::StatusOr<ImportSummary> ImportDjangoUsers(const ImportOptions& options, std::ostream& log) {
+  if (absl::Status migrated = storage::Migrate(options.database_url); !migrated.ok()) {
+    return migrated;
+  }
+  Connection conn(PQconnectdb(options.database_url.c_str()));
+  if (PQstatus(conn.get()) != CONNECTION_OK) {
+    return absl::UnavailableError(
+        fmt::format("cannot connect to the database: {}", PQerrorMessage(conn.get())));
+  }
+  std::ifstream file;
+  if (options.file != "-") {
+    file.open(options.file, std::ios::binary);
+    if (!file) return absl::NotFoundError("cannot open " + options.file);
+  }
+  std::istream& input = options.file == "-" ? std::cin : file;
+  std::ofstream id_map;
+  if (!options.id_map.empty()) {
+    // Appended to: a re-run adds the lines of what it imports, and repeats those of the rest.
+    id_map.open(options.id_map, std::ios::app);
+    if (!id_map) return absl::PermissionDeniedError("cannot write " + options.id_map);
+  }
+  Importer importer(options, conn.get(), log, options.id_map.empty() ? nullptr : &id_map);
+  const absl::Status read = ReadDumpdata(input, options.names, options.model, [&](DumpedUser user) {
+    if (importer.error().ok()) importer.Add(user);
+  });
+  importer.Flush();
+  if (!importer.error().ok()) return importer.error();
+  if (!read.ok()) return read;
+  return importer.summary();
+}
+
+int ImportDjangoCommand(int argc, char** argv) {
+  ImportOptions options;
+  if (const char* url = std::getenv("DATABASE_URL")) options.database_url = url;
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view arg = argv[i];
+    auto value_of = [&](std::string_view flag) -> std::optional<std::string> {
+      if (!arg.starts_with(flag)) return std::nullopt;
+      return std::string(arg.substr(flag.size()));
+    };
+    if (auto url = value_of("--database_url=")) {
+      options.database_url = *url;
+    } else if (auto model = value_of("--model=")) {
+      options.model = *model;
+    } else if (auto map = value_of("--id_map=")) {
+      options.id_map = *map;
+    } else if (auto field = value_of("--field=")) {
+      if (absl::Status renamed = options.names.Rename(*field); !renamed.ok()) {
+        std::cerr << "import-django: " << renamed.message() << '\n';
+        return 2;
+      }
+    } else if (!arg.starts_with("--") && options.file.empty()) {
+      options.file = std::string(arg);
+    } else {
+      std::cerr << "usage: usersvc import-django FILE|- [--database_url=URL] [--model=auth.user]"
+                   " [--id_map=FILE] [--field=ours=theirs]...\n";
+      return 2;
+    }
+  }
+  if (options.file.empty() || options.database_url.empty()) {
+    std::cerr << "import-django: needs a FILE (or - for standard input) and --database_url (or "
+                 "DATABASE_URL)\n";
+    return 2;
+  }
+  if (!callbacks::InitCrypto()) return 1;
+  absl::StatusOr<ImportSummary> summary = ImportDjangoUsers(options, std::cerr);
+  if (!summary.ok()) {
+    std::cerr << "import-django: " << summary.status().message() << '\n';
+    return 1;
+  }
+  int64_t refused = 0;
+  for (const auto& [reason, count] : summary->refused) refused += count;
+  std::cout << fmt::format("read {}\nimported {}\nskipped (already here) {}\nrefused {}\n",
+                           summary->read, summary->imported, summary->skipped, refused);
+  for (const auto& [reason, count] : summary->refused) {
+    std::cout << fmt::format("  {}: {}\n", reason, count);
+  }
+  if (summary->unverifiable_hashes > 0) {
+    std::cout << fmt::format(
+        "imported with a password hash no hasher here reads (they sign in after a reset) {}\n",
+        summary->unverifiable_hashes);
+  }
+  return 0;
+}
+
+}  // namespace usersvc::importer
