@@ -202,6 +202,10 @@ class Bench:
         # in flight stay within the CPU pool's queue (32 per thread), which sheds the rest.
         self.loadgen(a.usersvc_port, "CreateUser", "createuser-warmup.json", 32, a.warmup)
         self.add("CreateUser (32 in flight)", on(svc, "CreateUser", "createuser.json", 32)())
+        # One argon2id check per call (the seeded hashes are the service's own: no re-hash), on the
+        # same CPU pool: its ceiling is argon2id's rate times the pool's threads.
+        self.add("VerifyPassword (32 in flight)",
+                 on(svc, "VerifyPassword", "verifypassword.json", 32)())
         self.add("GetUser, 10,000 streams", on(svc, "GetUser", "getuser.json", 10_000)())
 
         print("GetUser's p99 under floods of ResetPassword and CreateUser...", flush=True)
@@ -402,6 +406,13 @@ class Bench:
             ("GetUserByEmail / GetUser", ratio("GetUserByEmail", "GetUser"), 0.9),
         ]
         self.print_checks(checks)
+        # The CPU pool has one thread per completion queue (server/main.cc): one per core.
+        pool_threads = os.cpu_count() or 1
+        ceiling = a.hashes_per_second * pool_threads
+        verify = by["VerifyPassword (32 in flight)"]["rps"]
+        print(f"\nVerifyPassword: {verify:,.1f}/s; argon2id alone {a.hashes_per_second:,.1f} "
+              f"hashes/s on one thread x {pool_threads} CPU-pool threads = {ceiling:,.1f}/s: "
+              f"{verify / ceiling:.2f}x its ceiling")
         self.report_cache()
         self.report_lists()
 
@@ -507,6 +518,8 @@ def main():
     for name in ("work", "loadgen", "pgbench", "pg-host", "pg-user", "pg-db", "tokens"):
         p.add_argument(f"--{name}", required=True)
     p.add_argument("--sweep", type=lambda s: [int(x) for x in s.split(",")], default=[16, 64, 256, 1024])
+    p.add_argument("--hashes-per-second", type=float, default=0,
+                   help="argon2id hashes per second on one thread (usersvc-seed --measure_hashes)")
     p.add_argument("--plot", default="")
     p.add_argument("--cases", choices=("all", "lists", "cache"), default="all",
                    help="lists: only ListUsers and SearchUsers beside GetUser; cache: only GetUser "

@@ -292,6 +292,11 @@ int main(int argc, char** argv) {
     email[0] = static_cast<char>(std::toupper(email[0]));  // the service normalises the case
     return fmt::format(R"({{"email":"{}"}})", email);
   });
+  // Sign-ins with the right password (every seeded user has it), each clearing its own count.
+  WriteBodies(dir + "/verifypassword.json", bodies, [&](int) {
+    const int64_t n = any_user(random);
+    return fmt::format(R"({{"email":"{}","password":"bench password"}})", EmailOf(n, PersonOf(n)));
+  });
   WriteBodies(dir + "/listusers.json", 1,
               [](int) { return std::string(R"({"pagination":{"page_size":20}})"); });
   // 7% of users are sellers; an admin console's usual filter.

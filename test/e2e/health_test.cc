@@ -128,7 +128,7 @@ TEST_CASE("every method of the service descriptor is served: none answers UNIMPL
   const google::protobuf::ServiceDescriptor* service =
       google::protobuf::DescriptorPool::generated_pool()->FindServiceByName("user.v1.UserService");
   REQUIRE(service != nullptr);
-  REQUIRE(service->method_count() == 24);  // the contract's 23 and WatchUserEvents
+  REQUIRE(service->method_count() == 25);  // the contract's 23, WatchUserEvents and VerifyPassword
   for (int i = 0; i < service->method_count(); ++i) {
     const std::string method = "/" + service->full_name() + "/" + service->method(i)->name();
     INFO(method);
@@ -247,7 +247,7 @@ void CheckReflection() {
   const google::protobuf::ServiceDescriptor* service =
       pool.FindServiceByName("user.v1.UserService");
   REQUIRE(service != nullptr);
-  CHECK(service->method_count() == 24);
+  CHECK(service->method_count() == 25);
   CHECK(FileNames(responses[2]) == std::vector<std::string>{"grpc/health/v1/health.proto"});
   CHECK(responses[3].error_response().error_code() == grpc::StatusCode::NOT_FOUND);
   CHECK(responses[3].original_request().file_containing_symbol() == "no.such.Service");

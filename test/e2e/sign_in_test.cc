@@ -56,7 +56,7 @@ struct MeteredServer {
 }  // namespace
 
 TEST_CASE(
-    "VerifyPassword: the right password signs in; a wrong one and an unknown email look alike") {
+    "VerifyPassword: the right password signs in, and a wrong one looks like an unknown email") {
   ServerProcess server;
   auto stub = server.stub();
   const TestUser who = CreateTestUser(*stub);

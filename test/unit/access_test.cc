@@ -29,7 +29,7 @@ TEST_CASE("Every UserService RPC needs a scope, and reads, writes and credential
   const auto* service = google::protobuf::DescriptorPool::generated_pool()->FindServiceByName(
       user::v1::UserService::service_full_name());
   REQUIRE(service != nullptr);
-  REQUIRE(service->method_count() == 24);  // the contract's 23 and WatchUserEvents
+  REQUIRE(service->method_count() == 25);  // the contract's 23, WatchUserEvents and VerifyPassword
   for (int i = 0; i < service->method_count(); ++i) {
     const std::string name = service->method(i)->name();
     INFO(name);

@@ -37,7 +37,8 @@ TEST_CASE("every RPC has an HTTP route whose path and body name real request fie
   const auto* descriptor =
       google::protobuf::DescriptorPool::generated_pool()->FindServiceByName(service);
   REQUIRE(descriptor != nullptr);
-  REQUIRE(descriptor->method_count() == 24);  // the contract's 23 and WatchUserEvents
+  REQUIRE(descriptor->method_count() ==
+          25);  // the contract's 23, WatchUserEvents and VerifyPassword
   std::set<std::string> routes;
   for (int i = 0; i < descriptor->method_count(); ++i) {
     const MethodDescriptor* method = descriptor->method(i);
