@@ -1,6 +1,7 @@
 #include "importer/django_import.h"
 
-#include <cstdio>
+#include <algorithm>
+#include <cstdlib>
 #include <fstream>
 #include <iostream>
 #include <memory>
@@ -74,7 +75,16 @@ std::optional<std::string> JoinedAt(std::string_view text) {
       !absl::ParseTime("%Y-%m-%d%ET%H:%M:%E*S", input, absl::UTCTimeZone(), &at, &error)) {
     return std::nullopt;
   }
+  // What PostgreSQL's timestamptz and RFC 3339 both hold.
+  const int64_t year = absl::ToCivilYear(at, absl::UTCTimeZone()).year();
+  if (year < 1 || year > 9999) return std::nullopt;
   return absl::FormatTime(absl::RFC3339_full, at, absl::UTCTimeZone());
+}
+
+/// Django's encoded hashes are printable ASCII of about a hundred bytes.
+bool PlausibleHash(std::string_view hash) {
+  if (hash.size() > 1024) return false;
+  return std::all_of(hash.begin(), hash.end(), [](char c) { return c >= 0x20 && c < 0x7f; });
 }
 
 /// The user as the table takes it, or why not (a reason the summary counts).
@@ -105,9 +115,13 @@ std::variant<CheckedUser, std::string> Check(const DumpedUser& dumped) {
   const std::optional<std::string> joined = JoinedAt(dumped.date_joined);
   if (!joined) return "invalid date_joined";
   user.created_at = *joined;
+  if (!PlausibleHash(dumped.password)) return "invalid password hash";
   // Django's unusable passwords ("!…", or none at all) are kept as unusable: such a user signs in
-  // after a password reset, as in Django.
+  // after a password reset, as in Django. So is a bare "$argon2id$…", which Django never writes
+  // (its argon2 hasher prefixes "argon2"): the service would take it for its own and check it at
+  // whatever cost it names.
   user.password_hash = dumped.password.empty() ? "!" : dumped.password;
+  if (user.password_hash.starts_with("$argon2id$")) user.password_hash = "!" + user.password_hash;
   user.is_active = dumped.is_active.value_or(true);
   user.is_email_verified = dumped.is_email_verified.value_or(false);
   return user;
@@ -172,9 +186,9 @@ class Importer {
     if (!usernames_.insert(absl::HashOf(absl::AsciiStrToLower(user.username))).second) {
       return Refuse("duplicate username in file");
     }
-    user.unverifiable = !callbacks::IsDjangoHash(user.password_hash) &&
-                        !user.password_hash.starts_with("!") &&
-                        !user.password_hash.starts_with("$argon2id$");
+    user.unverifiable =
+        !callbacks::IsDjangoHash(user.password_hash) &&
+        (!user.password_hash.starts_with("!") || user.password_hash.starts_with("!$argon2id$"));
     batch_.push_back(std::move(user));
     if (batch_.size() >= options_.batch) Flush();
   }
@@ -182,8 +196,45 @@ class Importer {
   /// Inserts what is pending; false once the database failed (the import stops there).
   bool Flush() {
     if (batch_.empty() || !error_.ok()) return error_.ok();
+    Result result = Insert(batch_);
+    if (PQresultStatus(result.get()) == PGRES_TUPLES_OK) {
+      Record(batch_, result.get());
+    } else {
+      // One row the database refuses (a value our checks let through) fails its whole batch:
+      // the rows are tried one at a time, and only the ones refused again are passed over.
+      for (const CheckedUser& user : batch_) {
+        if (PQstatus(conn_) != CONNECTION_OK) break;
+        const std::vector<CheckedUser> one = {user};
+        Result alone = Insert(one);
+        if (PQresultStatus(alone.get()) == PGRES_TUPLES_OK) {
+          Record(one, alone.get());
+        } else {
+          // The SQLSTATE only: PostgreSQL's message may quote the values, hashes among them.
+          const char* sqlstate = PQresultErrorField(alone.get(), PG_DIAG_SQLSTATE);
+          Refuse(fmt::format("refused by the database (SQLSTATE {})",
+                             sqlstate != nullptr ? sqlstate : "none"));
+        }
+      }
+      if (PQstatus(conn_) != CONNECTION_OK) {
+        error_ = absl::UnavailableError("the database connection was lost");
+        return false;
+      }
+    }
+    batch_.clear();
+    log_ << fmt::format("import-django: {} read, {} imported, {} skipped\n", summary_.read,
+                        summary_.imported, summary_.skipped);
+    return true;
+  }
+
+  const ImportSummary& summary() const { return summary_; }
+  const absl::Status& error() const { return error_; }
+
+ private:
+  void Refuse(const std::string& reason) { ++summary_.refused[reason]; }
+
+  Result Insert(const std::vector<CheckedUser>& users) {
     std::vector<std::string> columns[11];
-    for (CheckedUser& user : batch_) {
+    for (const CheckedUser& user : users) {
       columns[0].push_back(user.id);
       columns[1].push_back(user.email);
       columns[2].push_back(user.username);
@@ -200,16 +251,15 @@ class Importer {
     std::vector<const char*> values;
     for (const auto& column : columns) literals.push_back(storage::ArrayLiteral(column));
     for (const auto& literal : literals) values.push_back(literal.c_str());
-    Result result(PQexecParams(conn_, kInsertBatch, static_cast<int>(values.size()), nullptr,
+    return Result(PQexecParams(conn_, kInsertBatch, static_cast<int>(values.size()), nullptr,
                                values.data(), nullptr, nullptr, 0));
-    if (PQresultStatus(result.get()) != PGRES_TUPLES_OK) {
-      error_ = absl::UnavailableError(
-          fmt::format("inserting a batch failed: {}", PQresultErrorMessage(result.get())));
-      return false;
-    }
-    for (int row = 0; row < PQntuples(result.get()); ++row) {
-      const CheckedUser& user = batch_[static_cast<size_t>(row)];
-      const std::string_view outcome = PQgetvalue(result.get(), row, 2);
+  }
+
+  /// Counts what one insert's rows say of `users` (in the same order) and writes the id map.
+  void Record(const std::vector<CheckedUser>& users, PGresult* result) {
+    for (int row = 0; row < PQntuples(result); ++row) {
+      const CheckedUser& user = users[static_cast<size_t>(row)];
+      const std::string_view outcome = PQgetvalue(result, row, 2);
       if (outcome == "taken") {
         Refuse("username or id taken by another account");
         continue;
@@ -221,20 +271,10 @@ class Importer {
         ++summary_.skipped;
       }
       if (id_map_ != nullptr && !user.pk.empty()) {
-        *id_map_ << user.pk << ',' << PQgetvalue(result.get(), row, 1) << '\n';
+        *id_map_ << user.pk << ',' << PQgetvalue(result, row, 1) << '\n';
       }
     }
-    batch_.clear();
-    log_ << fmt::format("import-django: {} read, {} imported, {} skipped\n", summary_.read,
-                        summary_.imported, summary_.skipped);
-    return true;
   }
-
-  const ImportSummary& summary() const { return summary_; }
-  const absl::Status& error() const { return error_; }
-
- private:
-  void Refuse(const std::string& reason) { ++summary_.refused[reason]; }
 
   const ImportOptions& options_;
   PGconn* conn_;

@@ -39,6 +39,9 @@ struct MethodInfo {
   /// The answer waits until this long after the call began, whatever the handler did: for an RPC
   /// whose timing must not tell its cases apart (RequestPasswordReset: account or none).
   absl::Duration answer_no_sooner_than = absl::ZeroDuration();
+  /// The same for error answers only (VerifyPassword: a wrong password must not answer sooner
+  /// for an unknown email than for an account whose imported hash is slow to check).
+  absl::Duration error_no_sooner_than = absl::ZeroDuration();
 };
 
 /// The class of a generated `Request<Method>` member function: the AsyncService to call it on.

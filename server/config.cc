@@ -31,6 +31,9 @@ ABSL_FLAG(int, db_scan_connections, 0,
 ABSL_FLAG(int, max_pending_queries, 4096,
           "queries queued for the database before calls are shed with RESOURCE_EXHAUSTED "
           "(env USER_SVC_MAX_PENDING_QUERIES)");
+ABSL_FLAG(int, sign_in_error_ms, 300,
+          "VerifyPassword answers an error no sooner than this after the call began: above what "
+          "the slowest imported password hash costs to check (env USER_SVC_SIGN_IN_ERROR_MS)");
 ABSL_FLAG(int, drain_seconds, 10,
           "on SIGTERM/SIGINT, how long calls in flight may take to finish "
           "(env USER_SVC_DRAIN_SECONDS)");
@@ -146,6 +149,7 @@ absl::Status ApplyEnvironment() {
                       set_int(FLAGS_db_scan_connections, "USER_SVC_DB_SCAN_CONNECTIONS"),
                       set_int(FLAGS_max_pending_queries, "USER_SVC_MAX_PENDING_QUERIES"),
                       set_int(FLAGS_drain_seconds, "USER_SVC_DRAIN_SECONDS"),
+                      set_int(FLAGS_sign_in_error_ms, "USER_SVC_SIGN_IN_ERROR_MS"),
                       set_int(FLAGS_grpc_memory_mb, "USER_SVC_GRPC_MEMORY_MB")}) {
     if (!status.ok()) return status;
   }
@@ -178,6 +182,7 @@ absl::StatusOr<Config> LoadConfig(int argc, char** argv) {
   }
   config.max_pending_queries = absl::GetFlag(FLAGS_max_pending_queries);
   config.drain_seconds = absl::GetFlag(FLAGS_drain_seconds);
+  config.sign_in_error_floor = absl::Milliseconds(absl::GetFlag(FLAGS_sign_in_error_ms));
   config.page_token_key = absl::GetFlag(FLAGS_page_token_key);
   config.metrics_listen = absl::GetFlag(FLAGS_metrics_listen);
   config.tls = {absl::GetFlag(FLAGS_tls_cert), absl::GetFlag(FLAGS_tls_key),
@@ -222,6 +227,9 @@ absl::StatusOr<Config> LoadConfig(int argc, char** argv) {
   if (config.max_pending_queries < 1) {
     return absl::InvalidArgumentError("--max_pending_queries: must be positive");
   }
+  if (config.sign_in_error_floor < absl::ZeroDuration()) {
+    return absl::InvalidArgumentError("--sign_in_error_ms: must not be negative");
+  }
   if (config.drain_seconds < 0) {
     return absl::InvalidArgumentError("--drain_seconds: must not be negative");
   }
@@ -247,6 +255,7 @@ void LogConfig(const Config& config) {
        {"db_scan_connections", config.db_scan_connections},
        {"max_pending_queries", config.max_pending_queries},
        {"drain_seconds", config.drain_seconds},
+       {"sign_in_error_ms", absl::ToInt64Milliseconds(config.sign_in_error_floor)},
        {"metrics_listen", config.metrics_listen},
        {"auth", config.access.jwks_file.empty() && config.access.policy_file.empty() ? "off"
                 : config.access.policy_file.empty()                                  ? "jwt"

@@ -22,6 +22,8 @@ struct Config {
   int db_scan_connections;  // of db_connections, those searches and filtered listings may use
   int max_pending_queries;
   int drain_seconds;
+  /// VerifyPassword's errors answer no sooner than this after the call began.
+  absl::Duration sign_in_error_floor;
   std::string page_token_key;  // secret: never logged
   TlsFiles tls;
   std::string metrics_listen;  // empty: no /metrics

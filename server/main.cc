@@ -181,6 +181,7 @@ int Serve(const server::Config& config, const sigset_t& signals) {
   server_options.access = access->get();
   server_options.reflection = config.reflection;
   server_options.memory_quota_bytes = config.grpc_memory_bytes;
+  server_options.sign_in_error_floor = config.sign_in_error_floor;
   server::Server server(server_options, services);
   if (auto status = server.Start(); !status.ok()) {
     Log(LogLevel::kError, "cannot start", {{"error", status.message()}});

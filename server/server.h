@@ -43,6 +43,8 @@ struct ServerOptions {
   /// What gRPC may allocate for connections and messages in flight; beyond it, reads from the
   /// network wait, so concurrent large requests cannot exhaust memory. 0: no bound.
   size_t memory_quota_bytes = 0;
+  /// The error floor of the methods that take one (MethodEntry::pads_errors): VerifyPassword.
+  absl::Duration sign_in_error_floor = absl::Milliseconds(300);
 };
 
 /// The gRPC front: completion queues each polled by one thread of ours, one call object per
@@ -77,6 +79,8 @@ class Server {
     int waiting = 0;
     bool answers_while_draining = false;
     absl::Duration answer_no_sooner_than = absl::ZeroDuration();
+    /// Its errors wait for ServerOptions::sign_in_error_floor (see MethodInfo).
+    bool pads_errors = false;
   };
   struct Registration {
     const MethodInfo* method;

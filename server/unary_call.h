@@ -1,5 +1,6 @@
 #pragma once
 
+#include <algorithm>
 #include <atomic>
 #include <memory>
 #include <string>
@@ -87,8 +88,11 @@ class UnaryCall {
 
   // Runs on whichever thread the handler finished on (CQ, database or CPU pool thread).
   void Finish(absl::Status status) {
-    if (method_.answer_no_sooner_than > absl::ZeroDuration()) {
-      const absl::Time earliest = started_ + method_.answer_no_sooner_than;
+    const absl::Duration floor =
+        status.ok() ? method_.answer_no_sooner_than
+                    : std::max(method_.answer_no_sooner_than, method_.error_no_sooner_than);
+    if (floor > absl::ZeroDuration()) {
+      const absl::Time earliest = started_ + floor;
       if (absl::Now() < earliest) {
         padded_status_ = std::move(status);
         padding_ = std::make_unique<grpc::Alarm>();

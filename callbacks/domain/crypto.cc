@@ -50,7 +50,14 @@ const std::string& DummyHash() {
 
 }  // namespace
 
-void SpendPasswordCheck(std::string_view password) { (void)VerifyPassword(DummyHash(), password); }
+void SpendPasswordCheck(std::string_view password) {
+  // Had the dummy hash found no memory, hashing the password costs the same as checking it.
+  if (DummyHash().empty()) {
+    (void)HashPassword(password);
+  } else {
+    (void)VerifyPassword(DummyHash(), password);
+  }
+}
 
 PasswordMatch MatchPassword(std::string_view stored, std::string_view password) {
   if (stored.starts_with("$argon2id$")) {

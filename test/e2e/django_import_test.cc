@@ -100,6 +100,11 @@ TEST_CASE(
   json malformed = DjangoUser("15", email(15), username(15), pbkdf2);
   malformed["fields"]["is_active"] = "yes";
   dump.push_back(malformed);
+  dump.push_back(
+      DjangoUser("16", email(16), username(16), std::string("pbkdf2_sha256$1$a\0b", 19)));
+  json far_future = DjangoUser("17", email(17), username(17), pbkdf2);
+  far_future["fields"]["date_joined"] = "20000-01-01T00:00:00Z";
+  dump.push_back(far_future);
   const std::string file = WriteFile(dump.dump(2));
   const std::string id_map = file + ".ids.csv";
 
@@ -107,10 +112,12 @@ TEST_CASE(
       {"import-django", file, "--database_url=" + TestDatabaseUrl(), "--id_map=" + id_map});
   INFO(first.stdout_text << first.stderr_text);
   REQUIRE(first.exit_code == 0);
-  CHECK(first.stdout_text.find("read 15\n") != std::string::npos);
+  CHECK(first.stdout_text.find("read 17\n") != std::string::npos);
   CHECK(first.stdout_text.find("imported 10\n") != std::string::npos);
   CHECK(first.stdout_text.find("skipped (already here) 0\n") != std::string::npos);
-  CHECK(first.stdout_text.find("refused 5\n") != std::string::npos);
+  CHECK(first.stdout_text.find("refused 7\n") != std::string::npos);
+  CHECK(first.stdout_text.find("invalid password hash: 1") != std::string::npos);
+  CHECK(first.stdout_text.find("invalid date_joined: 1") != std::string::npos);
   CHECK(first.stdout_text.find("duplicate email in file: 1") != std::string::npos);
   CHECK(first.stdout_text.find("duplicate username in file: 1") != std::string::npos);
   CHECK(first.stdout_text.find("invalid email: 1") != std::string::npos);
