@@ -62,8 +62,9 @@ void VerifyPassword(
        deadline](storage::Rows<storage::SignInClaimRow> rows) mutable {
         if (!rows.ok()) return std::move(*finish)(rows.status());
         const storage::SignInClaimRow claim = rows[0];
-        if (claim.retry_after_ms > 0)
+        if (claim.retry_after_ms > 0) {
           return std::move(*finish)(TooManyAttempts(claim.retry_after_ms));
+        }
         std::optional<Account> account;
         if (claim.user) {
           UserFromRow(*claim.user, response->mutable_user());
