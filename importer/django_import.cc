@@ -42,6 +42,7 @@ struct CheckedUser {
   bool is_email_verified = false;
   std::string created_at;     // RFC 3339, UTC
   bool unverifiable = false;  // a hash no hasher of the service reads
+  bool username_rewritten = false;
 };
 
 /// Django's role names and our numbers (user.v1.UserRole).
@@ -87,8 +88,21 @@ bool PlausibleHash(std::string_view hash) {
   return std::all_of(hash.begin(), hash.end(), [](char c) { return c >= 0x20 && c < 0x7f; });
 }
 
+/// A username our rules take, made from one they refuse (Django allows 150 characters and "@+"):
+/// each other character becomes '_', then it is cut to 30 or padded to 3 with '_'.
+std::string UsableUsername(std::string_view django) {
+  std::string usable;
+  for (char c : django) {
+    const bool allowed =
+        absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' || c == '-';
+    usable += allowed ? c : '_';
+  }
+  usable.resize(std::clamp<size_t>(usable.size(), 3, 30), '_');
+  return usable;
+}
+
 /// The user as the table takes it, or why not (a reason the summary counts).
-std::variant<CheckedUser, std::string> Check(const DumpedUser& dumped) {
+std::variant<CheckedUser, std::string> Check(const DumpedUser& dumped, bool rewrite_usernames) {
   if (!dumped.malformed.empty()) return "malformed (" + dumped.malformed + ")";
   CheckedUser user;
   user.pk = dumped.pk;
@@ -97,10 +111,12 @@ std::variant<CheckedUser, std::string> Check(const DumpedUser& dumped) {
   absl::StatusOr<std::string> email = callbacks::NormalizeEmail("email", dumped.email);
   if (!email.ok()) return "invalid email";
   user.email = *std::move(email);
-  if (!callbacks::CheckUsername("username", dumped.username).ok()) {
-    return "invalid username (3 to 30 of A-Z a-z 0-9 _ . -)";
-  }
   user.username = dumped.username;
+  if (!callbacks::CheckUsername("username", user.username).ok()) {
+    if (!rewrite_usernames) return "invalid username (3 to 30 of A-Z a-z 0-9 _ . -)";
+    user.username = UsableUsername(dumped.username);
+    user.username_rewritten = true;
+  }
   if (!callbacks::CheckName("first_name", dumped.first_name).ok()) return "invalid first_name";
   if (!callbacks::CheckName("last_name", dumped.last_name).ok()) return "invalid last_name";
   if (!callbacks::CheckPhone("phone_number", dumped.phone_number).ok()) {
@@ -178,7 +194,7 @@ class Importer {
 
   void Add(const DumpedUser& dumped) {
     ++summary_.read;
-    auto checked = Check(dumped);
+    auto checked = Check(dumped, options_.rewrite_usernames);
     if (auto* reason = std::get_if<std::string>(&checked)) return Refuse(*reason);
     CheckedUser& user = std::get<CheckedUser>(checked);
     // Within the file the first of a kind wins. Digests rather than the strings: 8 bytes a user.
@@ -267,6 +283,7 @@ class Importer {
       if (outcome == "imported") {
         ++summary_.imported;
         if (user.unverifiable) ++summary_.unverifiable_hashes;
+        if (user.username_rewritten) ++summary_.usernames_rewritten;
       } else {
         ++summary_.skipped;
       }
@@ -335,6 +352,8 @@ int ImportDjangoCommand(int argc, char** argv) {
       options.model = *model;
     } else if (auto map = value_of("--id_map=")) {
       options.id_map = *map;
+    } else if (arg == "--rewrite_invalid_usernames") {
+      options.rewrite_usernames = true;
     } else if (auto field = value_of("--field=")) {
       if (absl::Status renamed = options.names.Rename(*field); !renamed.ok()) {
         std::cerr << "import-django: " << renamed.message() << '\n';
@@ -344,7 +363,7 @@ int ImportDjangoCommand(int argc, char** argv) {
       options.file = std::string(arg);
     } else {
       std::cerr << "usage: usersvc import-django FILE|- [--database_url=URL] [--model=auth.user]"
-                   " [--id_map=FILE] [--field=ours=theirs]...\n";
+                   " [--id_map=FILE] [--field=ours=theirs]... [--rewrite_invalid_usernames]\n";
       return 2;
     }
   }
@@ -365,6 +384,10 @@ int ImportDjangoCommand(int argc, char** argv) {
                            summary->read, summary->imported, summary->skipped, refused);
   for (const auto& [reason, count] : summary->refused) {
     std::cout << fmt::format("  {}: {}\n", reason, count);
+  }
+  if (summary->usernames_rewritten > 0) {
+    std::cout << fmt::format("imported with a username rewritten to our rules {}\n",
+                             summary->usernames_rewritten);
   }
   if (summary->unverifiable_hashes > 0) {
     std::cout << fmt::format(

@@ -21,6 +21,9 @@ struct ImportOptions {
   /// (imported now or before); empty: nowhere.
   std::string id_map;
   FieldNames names;
+  /// A username our rules refuse is made into one they take (UsableUsername) rather than
+  /// refusing the user; it may then collide with another ("username or id taken").
+  bool rewrite_usernames = false;
   size_t batch = 1000;
 };
 
@@ -32,6 +35,8 @@ struct ImportSummary {
   /// Imported with a hash no hasher of the service reads (md5, plain bcrypt, ...): those users
   /// sign in only after a password reset.
   int64_t unverifiable_hashes = 0;
+  /// Imported with --rewrite_invalid_usernames' username in place of Django's.
+  int64_t usernames_rewritten = 0;
   std::map<std::string, int64_t> refused;  // by reason
 };
 
@@ -41,7 +46,7 @@ struct ImportSummary {
 absl::StatusOr<ImportSummary> ImportDjangoUsers(const ImportOptions& options, std::ostream& log);
 
 /// The command line: `usersvc import-django FILE [--database_url=URL] [--model=app.model]
-/// [--id_map=FILE] [--field=ours=theirs]...`; the exit code.
+/// [--id_map=FILE] [--field=ours=theirs]... [--rewrite_invalid_usernames]`; the exit code.
 int ImportDjangoCommand(int argc, char** argv);
 
 }  // namespace usersvc::importer

@@ -192,19 +192,27 @@ TEST_CASE("import-django reads a custom user model through --model and --field")
                      {"kind", "seller"},
                      {"is_email_verified", true},
                      {"phone_number", "+442071838750"}}}};
-  const std::string file = WriteFile(json::array({customer}).dump());
+  // Django's usernames may be addresses: rewritten to our rules when asked.
+  json addressed = customer;
+  addressed["pk"] = 2;
+  addressed["fields"]["email_address"] = "addressed-" + tag + "@example.com";
+  addressed["fields"]["username"] = "a+" + tag + "@example.com";
+  const std::string file = WriteFile(json::array({customer, addressed}).dump());
   const CommandRun run = RunServiceCommand(
       {"import-django", file, "--database_url=" + TestDatabaseUrl(), "--model=accounts.customer",
-       "--field=email=email_address", "--field=role=kind"});
+       "--field=email=email_address", "--field=role=kind", "--rewrite_invalid_usernames"});
   INFO(run.stdout_text << run.stderr_text);
   REQUIRE(run.exit_code == 0);
-  CHECK(run.stdout_text.find("imported 1\n") != std::string::npos);
+  CHECK(run.stdout_text.find("imported 2\n") != std::string::npos);
+  CHECK(run.stdout_text.find("username rewritten to our rules 1") != std::string::npos);
   BlockingDb db;
   const std::string stored = "custom-" + tag + "@example.com";
   CHECK(db.Scalar("SELECT role FROM users WHERE email = $1", {stored}) == "2");
   CHECK(db.Scalar("SELECT is_email_verified::text FROM users WHERE email = $1", {stored}) ==
         "true");
   CHECK(db.Scalar("SELECT phone_number FROM users WHERE email = $1", {stored}) == "+442071838750");
+  CHECK(db.Scalar("SELECT username FROM users WHERE email = $1",
+                  {"addressed-" + tag + "@example.com"}) == "a_" + tag + "_example.com");
 
   const CommandRun unknown_field = RunServiceCommand(
       {"import-django", file, "--database_url=" + TestDatabaseUrl(), "--field=colour=hue"});
