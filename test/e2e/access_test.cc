@@ -69,7 +69,10 @@ grpc::StatusCode CallByName(grpc::GenericStub& stub, const std::string& method,
                             const std::string& token) {
   auto context = WithToken(token);
   grpc::CompletionQueue cq;
-  grpc::ByteBuffer request(nullptr, 0);
+  // Empty requests; a quiet one for WatchUserEvents (QuietWatchRequest).
+  const std::string bytes = method == "WatchUserEvents" ? QuietWatchRequest() : "";
+  grpc::Slice slice(bytes);
+  grpc::ByteBuffer request(&slice, 1);
   auto call = stub.PrepareUnaryCall(context.get(), "/user.v1.UserService/" + method, request, &cq);
   call->StartCall();
   grpc::ByteBuffer response;

@@ -14,6 +14,7 @@
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "grpc/reflection/v1/reflection.grpc.pb.h"
 #include "grpc/reflection/v1alpha/reflection.grpc.pb.h"
+#include "test/support/fixtures.h"
 #include "test/support/health_watch.h"
 #include "test/support/server_process.h"
 #include "test/support/test_database.h"
@@ -137,10 +138,10 @@ TEST_CASE("every method of the service descriptor is served: none answers UNIMPL
     grpc::ClientContext context;
     context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(streams ? 1 : 5));
     grpc::CompletionQueue cq;
-    grpc::ByteBuffer empty_request;  // every request message accepts the empty encoding
-    grpc::Slice nothing;
-    empty_request = grpc::ByteBuffer(&nothing, 1);
-    auto call = stub.PrepareUnaryCall(&context, method, empty_request, &cq);
+    // Every request message accepts the empty encoding; the stream gets a quiet one.
+    grpc::Slice body(streams ? QuietWatchRequest() : std::string());
+    grpc::ByteBuffer request(&body, 1);
+    auto call = stub.PrepareUnaryCall(&context, method, request, &cq);
     call->StartCall();
     grpc::ByteBuffer reply;
     grpc::Status status;
