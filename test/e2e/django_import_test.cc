@@ -52,14 +52,6 @@ std::vector<std::string> Lines(const std::string& path) {
   return lines;
 }
 
-grpc::Status SignIn(Stub& stub, const std::string& email, const std::string& password) {
-  user::v1::VerifyPasswordRequest request;
-  request.set_email(email);
-  request.set_password(password);
-  user::v1::VerifyPasswordResponse response;
-  return Call(stub, &Stub::VerifyPassword, request, &response);
-}
-
 }  // namespace
 
 TEST_CASE(

@@ -13,21 +13,6 @@
 namespace usersvc::test {
 namespace {
 
-/// A server with /metrics, to read usersvc_argon2id_runs_total.
-ServerProcess::Options WithMetricsOn(int port) {
-  ServerProcess::Options options;
-  options.args = {"--metrics_listen=127.0.0.1:" + std::to_string(port)};
-  return options;
-}
-
-struct MeteredServer {
-  int metrics_port = FreePort();
-  ServerProcess server{WithMetricsOn(metrics_port)};
-  double Argon2idRuns() const {
-    return SeriesValue(Scrape(metrics_port), "usersvc_argon2id_runs_total");
-  }
-};
-
 double Percentile(std::vector<double> values, double fraction) {
   std::sort(values.begin(), values.end());
   return values[static_cast<size_t>(fraction * static_cast<double>(values.size() - 1))];

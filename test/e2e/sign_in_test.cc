@@ -17,15 +17,6 @@
 namespace usersvc::test {
 namespace {
 
-grpc::Status SignIn(Stub& stub, const std::string& email, const std::string& password,
-                    user::v1::VerifyPasswordResponse* response = nullptr) {
-  user::v1::VerifyPasswordRequest request;
-  request.set_email(email);
-  request.set_password(password);
-  user::v1::VerifyPasswordResponse ignored;
-  return Call(stub, &Stub::VerifyPassword, request, response ? response : &ignored);
-}
-
 /// The RetryInfo delay of a status, in seconds; -1 without one.
 double RetryDelaySeconds(const grpc::Status& status) {
   google::rpc::Status details;
@@ -40,18 +31,6 @@ double RetryDelaySeconds(const grpc::Status& status) {
 }
 
 std::string UnknownEmail() { return "nobody-" + UniqueSuffix() + "@example.com"; }
-
-struct MeteredServer {
-  int metrics_port = FreePort();
-  ServerProcess server{[this] {
-    ServerProcess::Options options;
-    options.args = {"--metrics_listen=127.0.0.1:" + std::to_string(metrics_port)};
-    return options;
-  }()};
-  double Argon2idRuns() const {
-    return SeriesValue(Scrape(metrics_port), "usersvc_argon2id_runs_total");
-  }
-};
 
 }  // namespace
 

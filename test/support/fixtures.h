@@ -121,6 +121,16 @@ inline grpc::Status Reset(Stub& stub, const std::string& token, const std::strin
   return Call(stub, &Stub::ResetPassword, request, &response);
 }
 
+/// VerifyPassword with a 10 s deadline; `response`, when given, gets the reply.
+inline grpc::Status SignIn(Stub& stub, const std::string& email, const std::string& password,
+                           user::v1::VerifyPasswordResponse* response = nullptr) {
+  user::v1::VerifyPasswordRequest request;
+  request.set_email(email);
+  request.set_password(password);
+  user::v1::VerifyPasswordResponse ignored;
+  return Call(stub, &Stub::VerifyPassword, request, response != nullptr ? response : &ignored);
+}
+
 /// A WatchUserEventsRequest, serialised, for the events of a user nobody has: for tests that
 /// open the stream only to see how it is admitted, so that it stays quiet whatever other tests
 /// write meanwhile (what a stream carries is the event tests' business; the tsan build, which
@@ -135,5 +145,16 @@ inline std::string QuietWatchRequest() {
 std::string Scrape(int port);
 /// The value of the series `name{labels}` (labels as Prometheus prints them, sorted), or -1.
 double SeriesValue(const std::string& metrics, const std::string& series);
+
+/// A server with /metrics, to read usersvc_argon2id_runs_total: what a caller made it spend on
+/// password hashing.
+struct MeteredServer {
+  int metrics_port = FreePort();
+  ServerProcess server{ServerProcess::Options{
+      .args = {"--metrics_listen=127.0.0.1:" + std::to_string(metrics_port)}}};
+  double Argon2idRuns() const {
+    return SeriesValue(Scrape(metrics_port), "usersvc_argon2id_runs_total");
+  }
+};
 
 }  // namespace usersvc::test
