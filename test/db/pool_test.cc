@@ -23,8 +23,11 @@ const Statement kSleep{"sleep", "SELECT pg_sleep($1::float8), 1", /*read_only=*/
 // Not a change, but the pool cannot tell: declared as one, it is treated as one.
 const Statement kSleepingChange{"sleeping_change", "SELECT pg_sleep($1::float8), 2"};
 // Stands for a search: a read declared as one that may go through a whole table.
-const Statement kSleepingScan{"sleeping_scan", "SELECT pg_sleep($1::float8), 3",
-                              /*read_only=*/true, /*scans=*/true};
+// Its third column is when PostgreSQL finished it (microseconds since the epoch).
+const Statement kSleepingScan{
+    "sleeping_scan",
+    "SELECT pg_sleep($1::float8), 3, (extract(epoch FROM clock_timestamp()) * 1e6)::int8",
+    /*read_only=*/true, /*scans=*/true};
 
 PoolOptions TestPoolOptions(int connections) {
   PoolOptions options;
@@ -196,10 +199,13 @@ TEST_CASE("a query whose deadline passed before it was sent is dropped with DEAD
   Pool pool(std::move(options));
   pool.Start();
   REQUIRE(WaitReady(pool, 1));
-  auto blocker = ExecuteAsync(pool, kSleep, {"0.3"});
+  auto blocker = ExecuteAsync(pool, kSleep, {"2"});
   auto expired = ExecuteAsync(pool, kEcho, {"1"}, In(absl::Milliseconds(50)));
-  REQUIRE(expired.wait_for(std::chrono::milliseconds(250)) == std::future_status::ready);
-  CHECK(expired.get().status().code() == absl::StatusCode::kDeadlineExceeded);
+  Result dropped = expired.get();
+  // Answered at its deadline, not when the connection it waited for came free.
+  CHECK(blocker.wait_for(std::chrono::seconds(0)) == std::future_status::timeout);
+  CHECK(dropped.status().code() == absl::StatusCode::kDeadlineExceeded);
+  CHECK(dropped.sqlstate().empty());  // PostgreSQL never saw it
   CHECK(blocker.get().ok());
 }
 
@@ -236,7 +242,11 @@ TEST_CASE("while a burst of scans holds the scan connections, lookups are answer
   pool.Start();
   REQUIRE(WaitReady(pool, 3));
   std::vector<std::future<Result>> scans;
-  for (int i = 0; i < 4; ++i) scans.push_back(ExecuteAsync(pool, kSleepingScan, {"0.5"}));
+  // The first holds the scan connection for long enough that a loaded machine answers the
+  // lookups before it could have finished; the others queue behind it.
+  for (int i = 0; i < 4; ++i) {
+    scans.push_back(ExecuteAsync(pool, kSleepingScan, {i == 0 ? "2" : "0.1"}));
+  }
   std::vector<std::future<Result>> lookups;
   for (int i = 0; i < 100; ++i) lookups.push_back(ExecuteAsync(pool, kEcho, {std::to_string(i)}));
   for (int i = 0; i < 100; ++i) {
@@ -259,22 +269,17 @@ TEST_CASE("scans run one at a time on each scan connection, in the order they ca
   Pool pool(std::move(options));
   pool.Start();
   REQUIRE(WaitReady(pool, 3));
-  const absl::Time start = absl::Now();
-  std::vector<absl::Time> finished(4);
   std::vector<std::future<Result>> scans;
-  for (int i = 0; i < 4; ++i) {
-    auto promise = std::make_shared<std::promise<Result>>();
-    scans.push_back(promise->get_future());
-    pool.Execute(kSleepingScan, {"0.2"}, In(absl::Seconds(10)),
-                 [promise, &finished, i](Result result) {
-                   finished[i] = absl::Now();
-                   promise->set_value(std::move(result));
-                 });
+  for (int i = 0; i < 4; ++i) scans.push_back(ExecuteAsync(pool, kSleepingScan, {"0.2"}));
+  // When PostgreSQL finished each (its clock, so the client's scheduling does not blur it): side
+  // by side they would all finish together; one at a time, in order, each 0.2 s after the last.
+  std::vector<int64_t> finished_us;
+  for (auto& scan : scans) {
+    Result result = scan.get();
+    REQUIRE(result.ok());
+    finished_us.push_back(result.Int64(0, 2));
   }
-  for (auto& scan : scans) REQUIRE(scan.get().ok());
-  // Side by side they would all be done after 0.2 s; on one connection the last waits for three.
-  CHECK(finished[3] - start >= absl::Milliseconds(800));
-  for (int i = 1; i < 4; ++i) CHECK(finished[i] - finished[i - 1] >= absl::Milliseconds(200));
+  for (int i = 1; i < 4; ++i) CHECK(finished_us[i] - finished_us[i - 1] >= 200'000);
 }
 
 TEST_CASE("a scan whose deadline passes while it waits for a scan connection is never sent") {
@@ -283,11 +288,12 @@ TEST_CASE("a scan whose deadline passes while it waits for a scan connection is 
   Pool pool(std::move(options));
   pool.Start();
   REQUIRE(WaitReady(pool, 2));
-  auto running = ExecuteAsync(pool, kSleepingScan, {"0.6"});
+  auto running = ExecuteAsync(pool, kSleepingScan, {"2"});
   auto next = ExecuteAsync(pool, kSleepingScan, {"0"});  // pipelined behind it
   auto waiting = ExecuteAsync(pool, kSleepingScan, {"0"}, In(absl::Milliseconds(100)));
-  REQUIRE(waiting.wait_for(std::chrono::milliseconds(450)) == std::future_status::ready);
   Result expired = waiting.get();
+  // Answered at its deadline, while the scan connection was still busy, not when it came free.
+  CHECK(running.wait_for(std::chrono::seconds(0)) == std::future_status::timeout);
   CHECK(expired.status().code() == absl::StatusCode::kDeadlineExceeded);
   CHECK(expired.sqlstate().empty());  // PostgreSQL never saw it
   CHECK(running.get().ok());
@@ -317,7 +323,8 @@ TEST_CASE("stopping the pool answers the scans waiting for a scan connection") {
   pool.Start();
   REQUIRE(WaitReady(pool, 2));
   std::vector<std::future<Result>> scans;
-  for (int i = 0; i < 4; ++i) scans.push_back(ExecuteAsync(pool, kSleepingScan, {"0.2"}));
+  // Long enough that none can finish, and let the next one in, before the pool is stopped.
+  for (int i = 0; i < 4; ++i) scans.push_back(ExecuteAsync(pool, kSleepingScan, {"5"}));
   for (int i = 0; i < 200 && pool.queued() != 2; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
