@@ -34,6 +34,11 @@ ABSL_FLAG(int, max_pending_queries, 4096,
 ABSL_FLAG(int, sign_in_error_ms, 300,
           "VerifyPassword answers an error no sooner than this after the call began: above what "
           "the slowest imported password hash costs to check (env USER_SVC_SIGN_IN_ERROR_MS)");
+ABSL_FLAG(int, cpu_pool_nice, 10,
+          "how much higher the nice value of the threads that hash passwords (argon2id) is than "
+          "the process's, 0 to 19: above 0 they yield the CPU to the threads that answer calls "
+          "and stream events, so a burst of sign-ups does not hold up lookups "
+          "(env USER_SVC_CPU_POOL_NICE)");
 ABSL_FLAG(int, drain_seconds, 10,
           "on SIGTERM/SIGINT, how long calls in flight may take to finish "
           "(env USER_SVC_DRAIN_SECONDS)");
@@ -150,6 +155,7 @@ absl::Status ApplyEnvironment() {
                       set_int(FLAGS_max_pending_queries, "USER_SVC_MAX_PENDING_QUERIES"),
                       set_int(FLAGS_drain_seconds, "USER_SVC_DRAIN_SECONDS"),
                       set_int(FLAGS_sign_in_error_ms, "USER_SVC_SIGN_IN_ERROR_MS"),
+                      set_int(FLAGS_cpu_pool_nice, "USER_SVC_CPU_POOL_NICE"),
                       set_int(FLAGS_grpc_memory_mb, "USER_SVC_GRPC_MEMORY_MB")}) {
     if (!status.ok()) return status;
   }
@@ -183,6 +189,7 @@ absl::StatusOr<Config> LoadConfig(int argc, char** argv) {
   config.max_pending_queries = absl::GetFlag(FLAGS_max_pending_queries);
   config.drain_seconds = absl::GetFlag(FLAGS_drain_seconds);
   config.sign_in_error_floor = absl::Milliseconds(absl::GetFlag(FLAGS_sign_in_error_ms));
+  config.cpu_pool_nice = absl::GetFlag(FLAGS_cpu_pool_nice);
   config.page_token_key = absl::GetFlag(FLAGS_page_token_key);
   config.metrics_listen = absl::GetFlag(FLAGS_metrics_listen);
   config.tls = {absl::GetFlag(FLAGS_tls_cert), absl::GetFlag(FLAGS_tls_key),
@@ -230,6 +237,9 @@ absl::StatusOr<Config> LoadConfig(int argc, char** argv) {
   if (config.sign_in_error_floor < absl::ZeroDuration()) {
     return absl::InvalidArgumentError("--sign_in_error_ms: must not be negative");
   }
+  if (config.cpu_pool_nice < 0 || config.cpu_pool_nice > 19) {
+    return absl::InvalidArgumentError("--cpu_pool_nice: must be 0 to 19");
+  }
   if (config.drain_seconds < 0) {
     return absl::InvalidArgumentError("--drain_seconds: must not be negative");
   }
@@ -256,6 +266,7 @@ void LogConfig(const Config& config) {
        {"max_pending_queries", config.max_pending_queries},
        {"drain_seconds", config.drain_seconds},
        {"sign_in_error_ms", absl::ToInt64Milliseconds(config.sign_in_error_floor)},
+       {"cpu_pool_nice", config.cpu_pool_nice},
        {"metrics_listen", config.metrics_listen},
        {"auth", config.access.jwks_file.empty() && config.access.policy_file.empty() ? "off"
                 : config.access.policy_file.empty()                                  ? "jwt"

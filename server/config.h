@@ -24,6 +24,7 @@ struct Config {
   int drain_seconds;
   /// VerifyPassword's errors answer no sooner than this after the call began.
   absl::Duration sign_in_error_floor;
+  int cpu_pool_nice;           // of the password-hashing threads
   std::string page_token_key;  // secret: never logged
   TlsFiles tls;
   std::string metrics_listen;  // empty: no /metrics

@@ -151,7 +151,8 @@ int Serve(const server::Config& config, const sigset_t& signals) {
   storage::Pool events_pool(std::move(events_options));
   callbacks::EventFeed feed(events_pool);
   feed_target = &feed;
-  callbacks::CpuPool cpu(config.cq_threads, config.cq_threads * kQueuedHashesPerThread);
+  callbacks::CpuPool cpu(config.cq_threads, config.cq_threads * kQueuedHashesPerThread,
+                         config.cpu_pool_nice);
 
   if (config.page_token_key.empty()) {
     Log(LogLevel::kWarning,

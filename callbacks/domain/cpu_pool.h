@@ -12,12 +12,15 @@
 namespace usersvc::callbacks {
 
 /// A fixed set of threads with a bounded queue for CPU-heavy work (argon2id), so that it never
-/// runs on a completion-queue or database thread.
+/// runs on a completion-queue or database thread. The threads may run at a lower priority (a
+/// nice value `nice` above the process's, at most 19): hashing is throughput work, and on a
+/// machine it keeps busy the threads that answer calls and stream events would otherwise wait
+/// for the CPU behind it.
 class CpuPool {
  public:
   using Task = absl::AnyInvocable<void() &&>;
 
-  CpuPool(int threads, size_t max_queued);
+  CpuPool(int threads, size_t max_queued, int nice = 0);
   ~CpuPool();
   CpuPool(const CpuPool&) = delete;
   CpuPool& operator=(const CpuPool&) = delete;

@@ -3,6 +3,10 @@
 
 #include <atomic>
 #include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
 #include <thread>
 
 #include <catch2/catch.hpp>
@@ -118,6 +122,49 @@ TEST_CASE("1,000 and then 10,000 concurrent GetUser calls all succeed on the sam
     CHECK(unexpected == "");
     CHECK(max_library <= kMaxLibraryThreads);
   }
+}
+
+/// The nice value of each of the server's threads, by thread name (field 19 of
+/// /proc/PID/task/TID/stat, counted after the name's closing parenthesis).
+std::multimap<std::string, int> NiceByThreadName(const ServerProcess& server) {
+  std::multimap<std::string, int> nice;
+  const std::filesystem::path tasks = "/proc/" + std::to_string(server.pid()) + "/task";
+  for (const auto& task : std::filesystem::directory_iterator(tasks)) {
+    std::ifstream comm(task.path() / "comm");
+    std::string name;
+    std::getline(comm, name);
+    std::ifstream stat_file(task.path() / "stat");
+    std::stringstream stat;
+    stat << stat_file.rdbuf();
+    std::istringstream fields(stat.str().substr(stat.str().rfind(')') + 2));
+    std::string field;
+    for (int i = 3; i <= 19 && fields >> field; ++i) {
+    }
+    nice.emplace(name, std::stoi(field));
+  }
+  return nice;
+}
+
+TEST_CASE("password hashing runs --cpu_pool_nice below the process's priority, the rest at it") {
+  ServerProcess::Options options;
+  options.args = {"--cq_threads=2", "--cpu_pool_nice=7"};
+  ServerProcess server(options);
+  auto stub = server.stub();
+  CreateTestUser(*stub);  // hashes once, and has every thread of ours started
+  const std::multimap<std::string, int> nice_by_name = NiceByThreadName(server);
+  REQUIRE(nice_by_name.count("usersvc") >= 1);  // the main thread
+  const int own = nice_by_name.find("usersvc")->second;
+  int hashing_threads = 0;
+  for (const auto& [name, nice] : nice_by_name) {
+    INFO("thread " << name);
+    if (name.starts_with("cpu-")) {
+      ++hashing_threads;
+      CHECK(nice == std::min(19, own + 7));
+    } else {
+      CHECK(nice == own);  // the call, database and event threads are never held behind hashing
+    }
+  }
+  CHECK(hashing_threads == 2);
 }
 
 struct AsyncUpdate {
