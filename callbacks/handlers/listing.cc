@@ -127,12 +127,12 @@ void ListUsers(Services& services,
        after ? absl::StrCat(*after) : "-", before ? absl::StrCat(*before) : "-",
        absl::StrCat(order), descending ? "d" : "a"});
 
-  const q::UserFilter user_filter{
+  const q::StateFilter state_filter{
       .role = Optional<int32_t>(filter.has_role(), filter.role()),
       .is_active = Optional(filter.has_is_active(), filter.is_active()),
-      .is_email_verified = Optional(filter.has_is_email_verified(), filter.is_email_verified()),
-      .created_after_micros = after,
-      .created_before_micros = before};
+      .is_email_verified = Optional(filter.has_is_email_verified(), filter.is_email_verified())};
+  const q::UserFilter user_filter{
+      .state = state_filter, .created_after_micros = after, .created_before_micros = before};
   const auto sort = static_cast<q::UserOrder>(order - 1);
   Page page = PageFor(services, digest, *size, call);
   auto cursor_of = [](const storage::ListedUserRow& row) {
@@ -142,12 +142,19 @@ void ListUsers(Services& services,
     return next;
   };
   static_assert(q::kMaxPageRows == kMaxPageSize + 1);
-  const bool unfiltered = !filter.has_role() && !filter.has_is_active() &&
-                          !filter.has_is_email_verified() && !after && !before;
+  const bool in_range = after || before;
+  const bool unfiltered =
+      !filter.has_role() && !filter.has_is_active() && !filter.has_is_email_verified() && !in_range;
   if (r.pagination().page_token().empty() && unfiltered) {
     services.read_pool.Run(q::ListAllUsers(sort, descending),
                            q::ListAllUsersParams{.limit = *size + 1}, call.deadline,
                            ReplyWithPage(std::move(page), cursor_of));
+    return;
+  }
+  if (r.pagination().page_token().empty() && !in_range) {
+    services.read_pool.Run(q::ListUsersByState(sort, descending),
+                           q::ListUsersByStateParams{.filter = state_filter, .limit = *size + 1},
+                           call.deadline, ReplyWithPage(std::move(page), cursor_of));
     return;
   }
   if (r.pagination().page_token().empty()) {
@@ -166,6 +173,16 @@ void ListUsers(Services& services,
                                                       .after_key = cursor->last_key(),
                                                       .after_id = cursor->last_id(),
                                                       .known_total = cursor->total_size()},
+                           call.deadline, ReplyWithPage(std::move(page), cursor_of));
+    return;
+  }
+  if (!in_range && cursor->has_total_size()) {
+    services.read_pool.Run(q::ListUsersByStateAfter(sort, descending),
+                           q::ListUsersByStateAfterParams{.filter = state_filter,
+                                                          .limit = *size + 1,
+                                                          .after_key = cursor->last_key(),
+                                                          .after_id = cursor->last_id(),
+                                                          .known_total = cursor->total_size()},
                            call.deadline, ReplyWithPage(std::move(page), cursor_of));
     return;
   }

@@ -31,9 +31,14 @@ std::string CountMatching() {
 
 // Every user, from the counters.
 constexpr const char* kCountAll = "(SELECT coalesce(sum(n), 0)::int8 FROM user_counts)";
+// The users matching $1 to $3, from the counters.
+std::string CountInState() {
+  return std::string("(SELECT coalesce(sum(n), 0)::int8 FROM user_counts WHERE ") +
+         kCombinationFilter + ")";
+}
 
-// ListUsers' 24 statements (three orders, two directions, first or later page, filtered or not),
-// written out once at start-up.
+// ListUsers' 36 statements (three orders, two directions, first or later page; filtered, by
+// state alone or not at all), written out once at start-up.
 struct ListStatements {
   ListStatements() {
     struct Order {
@@ -74,23 +79,29 @@ struct ListStatements {
         };
         const std::string filter =
             absl::StrCat(" WHERE ", kCombinationFilter, " AND ", kCreatedFilter);
-        // The unfiltered pages have a constant bound under the parameter one: planning a generic
-        // plan, PostgreSQL takes a parameter LIMIT for a tenth of the table. The inner LIMIT
-        // hands its rows on in order.
-        auto bounded = [&](const std::string& where) {
+        // The pages planned once have a constant bound under the parameter one (`limit`):
+        // planning a generic plan, PostgreSQL takes a parameter LIMIT for a tenth of the table.
+        // The inner LIMIT hands its rows on in order.
+        auto bounded = [&](const std::string& where, int limit = 1) {
           return absl::StrCat("(SELECT * FROM ", rows(where, std::to_string(kMaxPageRows)),
-                              " AS bounded LIMIT $1)");
+                              " AS bounded LIMIT $", limit, ")");
         };
+        const std::string in_state = absl::StrCat(" WHERE ", kCombinationFilter);
         const std::string all_name =
             absl::StrCat("list_all_users_by_", o.name, descending ? "_desc" : "_asc");
         const int index = order * 2 + descending;
-        Text* text = &texts[index * 4];
+        Text* text = &texts[index * 6];
         text[0] = {name, statement(CountMatching(), rows(filter, "$6"))};
         text[1] = {name + "_after",
                    statement(absl::StrCat("coalesce($9::int8, ", CountMatching(), ")"),
                              rows(absl::StrCat(filter, " AND ", beyond(7)), "$6"))};
         text[2] = {all_name, statement(kCountAll, bounded(""))};
         text[3] = {all_name + "_after", statement("$4::int8", bounded(" WHERE " + beyond(2)))};
+        const std::string state_name =
+            absl::StrCat("list_users_in_state_by_", o.name, descending ? "_desc" : "_asc");
+        text[4] = {state_name, statement(CountInState(), bounded(in_state, 4))};
+        text[5] = {state_name + "_after",
+                   statement("$7::int8", bounded(absl::StrCat(in_state, " AND ", beyond(5)), 4))};
         // A filtered page walks the order's index until enough users match (all of it, for a
         // filter nobody matches): a scan. An unfiltered one reads at most kMaxPageRows.
         first[index] = std::make_unique<ListUsersQuery>(text[0].name, text[0].sql, Access::kScans);
@@ -100,6 +111,11 @@ struct ListStatements {
             std::make_unique<ListAllUsersQuery>(text[2].name, text[2].sql, Access::kReads);
         all_after[index] =
             std::make_unique<ListAllUsersAfterQuery>(text[3].name, text[3].sql, Access::kReads);
+        // Filtered by state, a page walks the index as a filtered one does.
+        state_first[index] =
+            std::make_unique<ListUsersByStateQuery>(text[4].name, text[4].sql, Access::kScans);
+        state_after[index] =
+            std::make_unique<ListUsersByStateAfterQuery>(text[5].name, text[5].sql, Access::kScans);
       }
     }
   }
@@ -107,11 +123,13 @@ struct ListStatements {
     std::string name;
     std::string sql;
   };
-  Text texts[24];  // what the Statements view
+  Text texts[36];  // what the Statements view
   std::unique_ptr<ListUsersQuery> first[6];
   std::unique_ptr<ListUsersAfterQuery> after[6];
   std::unique_ptr<ListAllUsersQuery> all_first[6];
   std::unique_ptr<ListAllUsersAfterQuery> all_after[6];
+  std::unique_ptr<ListUsersByStateQuery> state_first[6];
+  std::unique_ptr<ListUsersByStateAfterQuery> state_after[6];
 };
 
 // Built (and so registered) during static initialisation, like every other Query.
@@ -160,6 +178,14 @@ const ListAllUsersQuery& ListAllUsers(UserOrder order, bool descending) {
 
 const ListAllUsersAfterQuery& ListAllUsersAfter(UserOrder order, bool descending) {
   return *kListStatements->all_after[Index(order, descending)];
+}
+
+const ListUsersByStateQuery& ListUsersByState(UserOrder order, bool descending) {
+  return *kListStatements->state_first[Index(order, descending)];
+}
+
+const ListUsersByStateAfterQuery& ListUsersByStateAfter(UserOrder order, bool descending) {
+  return *kListStatements->state_after[Index(order, descending)];
 }
 
 // What the two search statements view; built before them (definition order within this file).

@@ -22,22 +22,27 @@ namespace usersvc::storage::queries {
 /// ListUsers' sort keys; the id breaks ties.
 enum class UserOrder { kCreatedAt = 0, kEmail = 1, kUsername = 2 };
 
-/// ListUsers' filters, NULL when absent ($1 to $5 of both its statements).
-struct UserFilter {
+/// The filters user_counts (migration 0010) is keyed by, NULL when absent.
+struct StateFilter {
   std::optional<int32_t> role;
   std::optional<bool> is_active;
   std::optional<bool> is_email_verified;
+
+  auto Fields() const { return std::tie(role, is_active, is_email_verified); }
+};
+
+/// ListUsers' filters, NULL when absent ($1 to $5 of both its statements).
+struct UserFilter {
+  StateFilter state;
   std::optional<int64_t> created_after_micros;   // inclusive
   std::optional<int64_t> created_before_micros;  // exclusive
 
-  auto Fields() const {
-    return std::tie(role, is_active, is_email_verified, created_after_micros,
-                    created_before_micros);
-  }
+  auto Fields() const { return std::tie(state, created_after_micros, created_before_micros); }
 };
 
 /// The first page. The total comes from user_counts (migration 0010) when there is no created
-/// range, and from an index-only count of the range otherwise.
+/// range, and from an index-only count of the range otherwise. The service runs these for a
+/// listing with a created range: those without one have statements of their own (below).
 struct ListUsersParams {
   UserFilter filter;
   int32_t limit = 0;
@@ -90,6 +95,32 @@ using ListAllUsersQuery = Query<ListAllUsersParams, ListedUserRow>;
 using ListAllUsersAfterQuery = Query<ListAllUsersAfterParams, ListedUserRow>;
 const ListAllUsersQuery& ListAllUsers(UserOrder order, bool descending);
 const ListAllUsersAfterQuery& ListAllUsersAfter(UserOrder order, bool descending);
+
+/// A listing filtered by role or state alone, with no created range (the admin console's
+/// "sellers", "unverified"), has statements of its own for the same reason: with no optional
+/// range in them, and so no count over users that a range would need, PostgreSQL plans them once
+/// too. The total is user_counts' sum for the filter, on a later page the token's alone (a count
+/// beside it, even one from user_counts, kept PostgreSQL planning every call at 1,000,000 users);
+/// a token without one (the previous release's) goes to ListUsersAfter, which counts.
+struct ListUsersByStateParams {
+  StateFilter filter;
+  int32_t limit = 0;  // at most kMaxPageRows
+
+  auto Fields() const { return std::tie(filter, limit); }
+};
+struct ListUsersByStateAfterParams {
+  StateFilter filter;
+  int32_t limit = 0;  // at most kMaxPageRows
+  std::string_view after_key;
+  std::string_view after_id;
+  int64_t known_total = 0;
+
+  auto Fields() const { return std::tie(filter, limit, after_key, after_id, known_total); }
+};
+using ListUsersByStateQuery = Query<ListUsersByStateParams, ListedUserRow>;
+using ListUsersByStateAfterQuery = Query<ListUsersByStateAfterParams, ListedUserRow>;
+const ListUsersByStateQuery& ListUsersByState(UserOrder order, bool descending);
+const ListUsersByStateAfterQuery& ListUsersByStateAfter(UserOrder order, bool descending);
 
 /// Ranked as the contract says: exact email or username, then prefix matches, then the rest;
 /// username and id break ties.

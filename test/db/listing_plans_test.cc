@@ -88,6 +88,9 @@ TEST_CASE("At 1,000,000 users every ListUsers and SearchUsers shape runs from an
   prepare("filtered_first", queries::ListUsers(UserOrder::kCreatedAt, true).statement());
   prepare("filtered_after", queries::ListUsersAfter(UserOrder::kCreatedAt, true).statement());
   prepare("by_email", queries::ListUsers(UserOrder::kEmail, false).statement());
+  prepare("state_first", queries::ListUsersByState(UserOrder::kCreatedAt, true).statement());
+  prepare("state_after", queries::ListUsersByStateAfter(UserOrder::kCreatedAt, true).statement());
+  prepare("state_by_email", queries::ListUsersByState(UserOrder::kEmail, false).statement());
   prepare("search_first", queries::kSearchUsers.statement());
   prepare("search_after", queries::kSearchUsersAfter.statement());
   // A cursor in the middle of the table: the 500,000th user's key and id.
@@ -129,7 +132,29 @@ TEST_CASE("At 1,000,000 users every ListUsers and SearchUsers shape runs from an
     CHECK(Has(plan, "Index Cond: (ROW(created_at, id) < ROW("));
   }
 
-  // With filters: the order's index, the total from user_counts or from the index alone.
+  // Filtered by role or state alone: the order's index, the total from user_counts, and planned
+  // once (the point of these statements: planning the filtered one cost more than running it).
+  {
+    for (const auto& [name, execute, index, counts] :
+         {std::tuple{"state_first", std::string("EXECUTE state_first(2, NULL, NULL, 21)"),
+                     "Index Scan Backward using users_created_at_listing_idx on users", true},
+          std::tuple{
+              "state_after",
+              fmt::format("EXECUTE state_after(2, NULL, NULL, 21, '{}', '{}', 70000)", key, id),
+              "Index Cond: (ROW(created_at, id) < ROW(", false},
+          std::tuple{"state_by_email", std::string("EXECUTE state_by_email(4, NULL, true, 21)"),
+                     "Index Scan using users_email_order_idx on users", true}}) {
+      const std::string plan = SettledPlan(db, execute);
+      INFO(execute << "\n" << plan);
+      CHECK(Has(plan, index));
+      CHECK_FALSE(Has(plan, "Seq Scan on users"));
+      CHECK(db.Scalar("SELECT generic_plans > 0 FROM pg_prepared_statements WHERE name = $1",
+                      {name}) == "t");
+      if (counts) CHECK(Has(plan, "user_counts"));
+    }
+  }
+
+  // With a created range as well: the order's index, the total from the index alone.
   {
     const std::string role =
         SettledPlan(db, "EXECUTE filtered_first(2, NULL, NULL, NULL, NULL, 21)");

@@ -111,13 +111,41 @@ TEST_CASE("ListUsers answers an empty page with the total and no token") {
   request.mutable_filter()->set_is_email_verified(true);
   TextRow empty = Nulls(storage::ListedUserRow::kColumns);
   empty.back() = "0";
-  fixture.store.Script("list_users_by_created_at_desc", FakeStore::Rows({empty}));
+  fixture.store.Script("list_users_in_state_by_created_at_desc", FakeStore::Rows({empty}));
   ListUsersResponse response;
   REQUIRE(fixture.Call(&callbacks::ListUsers, request, response).ok());
   CHECK(response.users_size() == 0);
   CHECK(response.pagination().total_size() == 0);
   CHECK(response.pagination().next_page_token().empty());
-  CHECK(fixture.store.LastParams("list_users_by_created_at_desc")[5] == "21");  // 20, + 1
+  CHECK(fixture.store.LastParams("list_users_in_state_by_created_at_desc")[3] == "21");  // 20, + 1
+}
+
+TEST_CASE(
+    "ListUsers filtered by role or state alone pages through the statements without a range") {
+  HandlerFixture fixture;
+  ListUsersRequest request;
+  request.mutable_filter()->set_role(USER_ROLE_SELLER);
+  request.mutable_filter()->set_is_email_verified(false);
+  request.set_order_by(USER_ORDER_BY_USERNAME);
+  request.mutable_pagination()->set_page_size(1);
+  fixture.store.Script("list_users_in_state_by_username_asc", FakeStore::Rows(PageRows(2, 700)));
+  ListUsersResponse first;
+  REQUIRE(fixture.Call(&callbacks::ListUsers, request, first).ok());
+  CHECK(fixture.store.LastParams("list_users_in_state_by_username_asc") ==
+        storage::Params{"2", std::nullopt, "false", "2"});
+  CHECK(first.pagination().total_size() == 700);
+
+  // The later page takes the first page's total from the token and counts nothing.
+  request.mutable_pagination()->set_page_token(first.pagination().next_page_token());
+  fixture.store.Script("list_users_in_state_by_username_asc_after",
+                       FakeStore::Rows(PageRows(1, 700)));
+  ListUsersResponse second;
+  REQUIRE(fixture.Call(&callbacks::ListUsers, request, second).ok());
+  CHECK(fixture.store.LastParams("list_users_in_state_by_username_asc_after") ==
+        storage::Params{"2", std::nullopt, "false", "2", "key0",
+                        "00000000-0000-4000-8000-000000000000", "700"});
+  CHECK(second.pagination().total_size() == 700);
+  CHECK(second.users_size() == 1);
 }
 
 TEST_CASE("SearchUsers matches its query literally and pages by rank, username and id") {
