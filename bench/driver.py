@@ -304,14 +304,19 @@ class Bench:
 
     def list_cases(self, on, svc):
         """ListUsers and SearchUsers at 64 in flight (the issue's concurrency), in rounds
-        interleaved with GetUser at the same concurrency, which their ratios are taken against."""
+        interleaved with GetUser at the same concurrency, which their ratios are taken against,
+        and with GetUser of the server without the lookup cache (a database lookup each, as
+        GetUser was when the targets were set)."""
         later = {"listusers-later.json": ("ListUsers", "listusers.json", 50),
                  "searchusers-later.json": ("SearchUsers", "searchusers-common.json", 5)}
         for name, (method, bodies, page) in later.items():
             with open(os.path.join(self.args.work, name), "w") as f:
                 json.dump(self.page_request(svc[0], method, bodies, page), f)
         c = 64
-        runs = {"GetUser": on(svc, "GetUser", "getuser.json", c)}
+        nocache = (self.args.nocache_port, self.args.nocache_pid)
+        self.loadgen(nocache[0], "GetUser", "getuser.json", c, self.args.warmup)
+        runs = {"GetUser": on(svc, "GetUser", "getuser.json", c),
+                "GetUser, cache off": on(nocache, "GetUser", "getuser.json", c)}
         for name, method, bodies in (
                 ("ListUsers, first page", "ListUsers", "listusers.json"),
                 ("ListUsers, role filter", "ListUsers", "listusers-role.json"),
@@ -459,6 +464,12 @@ class Bench:
             ("ListUsers, page 50", 0.5), ("SearchUsers, common surname", 0.05),
             ("SearchUsers, common surname, page 5", None), ("SearchUsers, rare surname", None))]
         self.print_checks(checks)
+        uncached = by["GetUser, cache off (64 in flight)"]
+        print("  against GetUser with the lookup cache off (a database lookup each):")
+        self.print_checks([(f"  {name} / GetUser, cache off", of(name)["rps"] / uncached["rps"],
+                            None) for name in ("ListUsers, first page", "ListUsers, role filter",
+                                               "ListUsers, page 50", "SearchUsers, common surname",
+                                               "SearchUsers, rare surname")])
         for name in ("ListUsers, first page", "ListUsers, page 50"):
             p99 = of(name)["p99"]
             print(f"  {name} p99: {p99:.2f} ms  [<= 20 ms: "

@@ -225,15 +225,16 @@ void SearchUsers(Services& services,
     next.set_last_id(std::string(row.user->id));
     return next;
   };
+  const bool indexed = q::HasTrigram(query);
   if (r.pagination().page_token().empty()) {
-    services.read_pool.Run(q::kSearchUsers, search, call.deadline,
-                           ReplyWithPage(std::move(page), cursor_of));
+    services.read_pool.Run(indexed ? q::kSearchUsers : q::kSearchUsersWithoutTrigrams, search,
+                           call.deadline, ReplyWithPage(std::move(page), cursor_of));
     return;
   }
   absl::StatusOr<PageCursor> cursor =
       services.page_tokens.Open(r.pagination().page_token(), digest);
   if (!cursor.ok()) return std::move(page.finish)(cursor.status());
-  services.read_pool.Run(q::kSearchUsersAfter,
+  services.read_pool.Run(indexed ? q::kSearchUsersAfter : q::kSearchUsersWithoutTrigramsAfter,
                          q::SearchUsersAfterParams{.search = search,
                                                    .after_rank = cursor->last_rank(),
                                                    .after_username = cursor->last_key(),

@@ -3,6 +3,7 @@
 #include <memory>
 #include <string>
 
+#include <absl/strings/ascii.h>
 #include <absl/strings/str_cat.h>
 #include <absl/strings/substitute.h>
 
@@ -144,15 +145,18 @@ int Index(UserOrder order, bool descending) {
 // match is tested on users.search_text (migration 0011), the four fields joined by U+001F: a
 // query without that character matches there only within one field, as the contract asks, and
 // no field holds it (validation refuses control characters in names; emails and usernames
-// cannot have them), so a query with it matches nothing.
-std::string SearchStatement(const std::string& total, const std::string& after) {
+// cannot have them), so a query with it matches nothing. `matched` is what the LIKE is tested on:
+// search_text, or for a query with no trigram an expression the trigram index does not cover.
+std::string SearchStatement(const std::string& total, const std::string& after,
+                            const std::string& matched = "search_text") {
   return absl::StrCat(
       "WITH matches AS MATERIALIZED (SELECT id, username, CASE"
       "   WHEN email = lower($1) OR lower(username) = lower($1) THEN 0"
       "   WHEN search_text LIKE lower($2) OR search_text LIKE E'%\\x1f' || lower($2) THEN 1"
       "   ELSE 2 END AS rank"
-      " FROM users"
-      " WHERE search_text LIKE lower($3) AND strpos($1, E'\\x1f') = 0 AND ($4 OR is_active))"
+      " FROM users WHERE ",
+      matched,
+      " LIKE lower($3) AND strpos($1, E'\\x1f') = 0 AND ($4 OR is_active))"
       " SELECT " USERSVC_USER_COLUMNS ", rank, total.n FROM (SELECT ",
       total,
       " AS n) total LEFT JOIN LATERAL (SELECT u.*, m.rank FROM (SELECT id, rank, username FROM"
@@ -199,5 +203,31 @@ const Query<SearchUsersParams, ListedUserRow> kSearchUsers{"search_users", *kSea
                                                            Access::kScans};
 const Query<SearchUsersAfterParams, ListedUserRow> kSearchUsersAfter{
     "search_users_after", *kSearchAfterSql, Access::kScans};
+
+// `search_text || ''` is not the indexed expression: PostgreSQL reads the table instead.
+const std::string* const kSearchWithoutTrigramsSql =
+    new std::string(SearchStatement("(SELECT count(*) FROM matches)", "", "(search_text || '')"));
+const std::string* const kSearchWithoutTrigramsAfterSql = new std::string(SearchStatement(
+    "coalesce($9::int8, (SELECT count(*) FROM matches))",
+    " WHERE (rank, username, id) > ($6::int, $7::text, $8::uuid)", "(search_text || '')"));
+
+const Query<SearchUsersParams, ListedUserRow> kSearchUsersWithoutTrigrams{
+    "search_users_without_trigrams", *kSearchWithoutTrigramsSql, Access::kScans};
+const Query<SearchUsersAfterParams, ListedUserRow> kSearchUsersWithoutTrigramsAfter{
+    "search_users_without_trigrams_after", *kSearchWithoutTrigramsAfterSql, Access::kScans};
+
+bool HasTrigram(std::string_view query) {
+  // pg_trgm takes its trigrams from runs of word characters (letters and digits, in any script);
+  // a character outside ASCII is taken for one, so that a doubt keeps the index.
+  int run = 0;
+  for (size_t i = 0; i < query.size(); ++i) {
+    const auto byte = static_cast<unsigned char>(query[i]);
+    if ((byte & 0xC0) == 0x80) continue;  // a UTF-8 continuation byte: same character
+    const bool word = byte >= 0x80 || absl::ascii_isalnum(byte);
+    run = word ? run + 1 : 0;
+    if (run == 3) return true;
+  }
+  return false;
+}
 
 }  // namespace usersvc::storage::queries

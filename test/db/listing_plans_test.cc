@@ -93,6 +93,7 @@ TEST_CASE("At 1,000,000 users every ListUsers and SearchUsers shape runs from an
   prepare("state_by_email", queries::ListUsersByState(UserOrder::kEmail, false).statement());
   prepare("search_first", queries::kSearchUsers.statement());
   prepare("search_after", queries::kSearchUsersAfter.statement());
+  prepare("search_short", queries::kSearchUsersWithoutTrigrams.statement());
   // A cursor in the middle of the table: the 500,000th user's key and id.
   const auto middle = db.Query(
       "SELECT ((extract(epoch FROM created_at) * 1000000)::int8)::text, id FROM users"
@@ -200,6 +201,13 @@ TEST_CASE("At 1,000,000 users every ListUsers and SearchUsers shape runs from an
     INFO(later);
     CHECK(Has(later, "Bitmap Index Scan on users_search_trgm_idx"));
     CHECK_FALSE(Has(later, "Seq Scan on users"));
+    // A query with no trigram reads the table once, not the whole trigram index and then the
+    // table: also once its plan has settled (a generic plan cannot see how short the query is).
+    const std::string short_query =
+        SettledPlan(db, "EXECUTE search_short('jo', 'jo%', '%jo%', false, 21)");
+    INFO(short_query);
+    CHECK(Has(short_query, "Seq Scan on users"));
+    CHECK_FALSE(Has(short_query, "users_search_trgm_idx"));
     // And the ranking holds on that much data: the exact username first, then prefixes.
     const std::string username = db.Scalar(
         "SELECT username FROM users WHERE last_name = 'Smith'"

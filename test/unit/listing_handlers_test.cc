@@ -5,6 +5,7 @@
 
 #include "base/field_violation.h"
 #include "callbacks/handlers/listing.h"
+#include "storage/queries/listing.h"
 #include "test/unit/handler_fixture.h"
 
 namespace usersvc::test {
@@ -185,6 +186,35 @@ TEST_CASE("SearchUsers matches its query literally and pages by rank, username a
   CHECK(next[6] == "u0");
   CHECK(next[7] == "00000000-0000-4000-8000-000000000000");
   CHECK(next[8] == "9");  // the first page's total, not counted again
+}
+
+TEST_CASE("A search with no trigram in its query reads the table rather than the trigram index") {
+  // Three word characters in a row, in any script, make a trigram; nothing else does.
+  CHECK(storage::queries::HasTrigram("smith"));
+  CHECK(storage::queries::HasTrigram("o'brien"));
+  CHECK(storage::queries::HasTrigram("\u65e5\u672c\u8a9e"));  // three CJK characters
+  CHECK(storage::queries::HasTrigram("\u00e9va"));
+  CHECK_FALSE(storage::queries::HasTrigram("jo"));
+  CHECK_FALSE(storage::queries::HasTrigram("a.b.c"));
+  CHECK_FALSE(storage::queries::HasTrigram("ab cd"));
+  CHECK_FALSE(storage::queries::HasTrigram("\u65e5\u672c"));
+  CHECK_FALSE(storage::queries::HasTrigram("%_"));
+
+  HandlerFixture fixture;
+  SearchUsersRequest request;
+  request.set_query("Jo");
+  request.mutable_pagination()->set_page_size(1);
+  fixture.store.Script("search_users_without_trigrams", FakeStore::Rows(PageRows(2, 5)));
+  SearchUsersResponse first;
+  REQUIRE(fixture.Call(&callbacks::SearchUsers, request, first).ok());
+  CHECK(fixture.store.LastParams("search_users_without_trigrams")[2] == "%Jo%");
+  CHECK(first.pagination().total_size() == 5);
+  request.mutable_pagination()->set_page_token(first.pagination().next_page_token());
+  fixture.store.Script("search_users_without_trigrams_after", FakeStore::Rows(PageRows(1, 5)));
+  SearchUsersResponse second;
+  REQUIRE(fixture.Call(&callbacks::SearchUsers, request, second).ok());
+  CHECK(second.users_size() == 1);
+  CHECK(second.pagination().total_size() == 5);
 }
 
 }  // namespace
