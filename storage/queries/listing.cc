@@ -192,24 +192,28 @@ const ListUsersByStateAfterQuery& ListUsersByStateAfter(UserOrder order, bool de
   return *kListStatements->state_after[Index(order, descending)];
 }
 
-// What the two search statements view; built before them (definition order within this file).
-const std::string* const kSearchSql =
-    new std::string(SearchStatement("(SELECT count(*) FROM matches)", ""));
+// A search's first page counts its matches; a later page takes the token's total when it has one,
+// and starts after the cursor.
+constexpr const char* kSearchTotal = "(SELECT count(*) FROM matches)";
+constexpr const char* kSearchAfterTotal = "coalesce($9::int8, (SELECT count(*) FROM matches))";
+constexpr const char* kSearchAfterCursor =
+    " WHERE (rank, username, id) > ($6::int, $7::text, $8::uuid)";
+// `search_text || ''` is not the indexed expression: PostgreSQL reads the table instead.
+constexpr const char* kNotIndexed = "(search_text || '')";
+
+// What the search statements view; built before them (definition order within this file).
+const std::string* const kSearchSql = new std::string(SearchStatement(kSearchTotal, ""));
 const std::string* const kSearchAfterSql =
-    new std::string(SearchStatement("coalesce($9::int8, (SELECT count(*) FROM matches))",
-                                    " WHERE (rank, username, id) > ($6::int, $7::text, $8::uuid)"));
+    new std::string(SearchStatement(kSearchAfterTotal, kSearchAfterCursor));
+const std::string* const kSearchWithoutTrigramsSql =
+    new std::string(SearchStatement(kSearchTotal, "", kNotIndexed));
+const std::string* const kSearchWithoutTrigramsAfterSql =
+    new std::string(SearchStatement(kSearchAfterTotal, kSearchAfterCursor, kNotIndexed));
 
 const Query<SearchUsersParams, ListedUserRow> kSearchUsers{"search_users", *kSearchSql,
                                                            Access::kScans};
 const Query<SearchUsersAfterParams, ListedUserRow> kSearchUsersAfter{
     "search_users_after", *kSearchAfterSql, Access::kScans};
-
-// `search_text || ''` is not the indexed expression: PostgreSQL reads the table instead.
-const std::string* const kSearchWithoutTrigramsSql =
-    new std::string(SearchStatement("(SELECT count(*) FROM matches)", "", "(search_text || '')"));
-const std::string* const kSearchWithoutTrigramsAfterSql = new std::string(SearchStatement(
-    "coalesce($9::int8, (SELECT count(*) FROM matches))",
-    " WHERE (rank, username, id) > ($6::int, $7::text, $8::uuid)", "(search_text || '')"));
 
 const Query<SearchUsersParams, ListedUserRow> kSearchUsersWithoutTrigrams{
     "search_users_without_trigrams", *kSearchWithoutTrigramsSql, Access::kScans};

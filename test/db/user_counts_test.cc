@@ -47,6 +47,12 @@ std::string UnfilteredTotalCheck() {
          ") AS page LIMIT 1), (SELECT count(*) FROM users)";
 }
 
+void PrepareTotalChecks(test::BlockingDb& db) {
+  db.Query("PREPARE total_check AS " + TotalCheck());
+  db.Query("PREPARE unfiltered_total_check AS " + UnfilteredTotalCheck());
+  db.Query("PREPARE state_total_check AS " + StateTotalCheck());
+}
+
 // Runs the check for every combination of role, is_active and is_email_verified, without a
 // created range and with [after, before); returns the combinations whose figures differ.
 std::vector<std::string> Mismatches(test::BlockingDb& db, const std::string& after,
@@ -87,9 +93,7 @@ std::vector<std::string> Mismatches(test::BlockingDb& db, const std::string& aft
 TEST_CASE("ListUsers' total is the number of matching users for every filter, after every write") {
   REQUIRE(Migrate(test::TestDatabaseUrl()).ok());
   test::BlockingDb db;
-  db.Query("PREPARE total_check AS " + TotalCheck());
-  db.Query("PREPARE unfiltered_total_check AS " + UnfilteredTotalCheck());
-  db.Query("PREPARE state_total_check AS " + StateTotalCheck());
+  PrepareTotalChecks(db);
   const std::string tag = test::UniqueSuffix();
   db.Query("BEGIN");
   // 120 users over two hours with every combination, in one statement (the statement trigger).
@@ -164,9 +168,7 @@ TEST_CASE("ListUsers' total stays exact while many transactions create and chang
   for (auto& writer : writers) writer.join();
   for (const std::string& error : errors) CHECK(error.empty());
   test::BlockingDb db;
-  db.Query("PREPARE total_check AS " + TotalCheck());
-  db.Query("PREPARE unfiltered_total_check AS " + UnfilteredTotalCheck());
-  db.Query("PREPARE state_total_check AS " + StateTotalCheck());
+  PrepareTotalChecks(db);
   // A created range around now, which holds the writers' users.
   const std::string hour_ago =
       db.Scalar("SELECT ((extract(epoch FROM now() - interval '1 hour') * 1000000)::int8)::text");
